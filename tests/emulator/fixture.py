@@ -1,0 +1,1 @@
+"""pytest fixtures for the Entra emulator (filled in by the emulator work)."""
