@@ -1,0 +1,43 @@
+"""Transactional outbox: a SCIM write and its sync intent commit together.
+
+`record()` adds the outbox row to the caller's open transaction; `dispatch()` runs after the
+commit and enqueues. If Redis is down the row stays open and the sweeper enqueues it later,
+so nothing acknowledged to a SCIM client is ever lost (ARCHITECTURE.md, "Transactional outbox").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from jobs.queue import enqueue_sync
+from webapp.extensions import db
+from webapp.models import OutboxEntry
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "user" or "group"
+    object_id: str
+    action: str  # "upsert" or "delete"
+
+
+def record(change: Change) -> Change:
+    db.session.add(
+        OutboxEntry(kind=change.kind, object_id=change.object_id, action=change.action)
+    )
+    return change
+
+
+def dispatch(changes: list[Change], app: Flask | None = None) -> int:
+    """Enqueue one job per changed object; returns how many reached the queue."""
+    seen: set[tuple[str, str]] = set()
+    enqueued = 0
+    for change in changes:
+        key = (change.kind, change.object_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        enqueued += enqueue_sync(change.kind, change.object_id, app)
+    return enqueued

@@ -1,0 +1,93 @@
+"""The RQ queue: real Redis from SCIM2ENTRA_REDIS_URL, or an embedded in-process one.
+
+The embedded queue (fakeredis with one shared FakeServer) exists for `scim2entra run` without
+Redis: the web server and a worker thread in the same process see the same data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "scim2entra.queue"
+SYNC_JOB = "jobs.tasks.sync_object"
+# Jobs wait this long for a worker before RQ drops them; the outbox makes them re-appear.
+JOB_TTL = 24 * 3600
+
+
+class QueueHandle:
+    """The app's Redis connection and queue, built once per process."""
+
+    def __init__(self, redis_url: str | None, queue_name: str) -> None:
+        self.embedded = redis_url is None
+        self.redis = _embedded_redis() if redis_url is None else _real_redis(redis_url)
+        self.queue = Queue(queue_name, connection=self.redis)
+
+
+def _real_redis(url: str) -> Redis:
+    # Short timeouts: a SCIM request must not hang when Redis is down (the outbox has the work).
+    return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
+
+
+_FAKE_SERVER: Any = None
+
+
+def _embedded_redis() -> Redis:
+    import fakeredis
+
+    global _FAKE_SERVER
+    if _FAKE_SERVER is None:
+        _FAKE_SERVER = fakeredis.FakeServer()
+    return fakeredis.FakeRedis(server=_FAKE_SERVER)
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["SCIM2ENTRA"]
+    app.extensions[EXTENSION] = QueueHandle(settings["REDIS_URL"], settings["QUEUE_NAME"])
+
+
+def handle(app: Flask | None = None) -> QueueHandle:
+    handle_: QueueHandle = (app or current_app).extensions[EXTENSION]
+    return handle_
+
+
+def sync_job_id(kind: str, object_id: str) -> str:
+    """One job id per object, so a burst of changes to one object coalesces into one job.
+
+    RQ only allows letters, digits, `_` and `-` in job ids, hence not `sync:user:<id>`.
+    """
+    return f"sync-{kind}-{object_id}"
+
+
+def enqueue_sync(kind: str, object_id: str, app: Flask | None = None) -> bool:
+    """Enqueue the sync of one object. False when Redis is unreachable (the outbox keeps it).
+
+    A job already waiting for this object is enough: jobs read the current state when they
+    run, so the duplicate is dropped (RQ's `unique=True`, an atomic check in Redis).
+    """
+    queue = handle(app).queue
+    try:
+        queue.enqueue(
+            SYNC_JOB,
+            kind,
+            object_id,
+            job_id=sync_job_id(kind, object_id),
+            unique=True,
+            ttl=JOB_TTL,
+            result_ttl=0,
+            failure_ttl=7 * 24 * 3600,
+        )
+    except DuplicateJobError:
+        return True
+    except (RedisError, OSError) as exc:
+        log.warning("queue unreachable, %s %s stays in the outbox: %s", kind, object_id, exc)
+        return False
+    return True

@@ -1,0 +1,79 @@
+"""RQ workers for scim2entra.
+
+Jobs run in the worker process itself (RQ's SimpleWorker), not in a forked horse: the Graph
+client, its token cache and its event loop then live as long as the worker, instead of being
+rebuilt (and msgraph's lazy imports re-paid, 3.2 s) for every job (stack-facts.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+from rq import SimpleWorker
+from rq.scheduler import RQScheduler
+from rq.timeouts import TimerDeathPenalty
+
+from jobs import appctx
+from jobs.queue import handle
+
+log = logging.getLogger(__name__)
+
+
+class SyncWorker(SimpleWorker):
+    """The worker of `scim2entra worker`."""
+
+
+class ThreadWorker(SyncWorker):
+    """A worker that can run in a thread of the web process (embedded mode).
+
+    Signals only reach the main thread, so timeouts use a timer and no handlers are installed
+    (stack-facts.md, "Embedded queue without a Redis server").
+    """
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        return None
+
+
+def make_worker(app: Flask, worker_class: type[SyncWorker] = SyncWorker) -> SyncWorker:
+    appctx.bind(app)
+    queue = handle(app).queue
+    return worker_class([queue], connection=queue.connection)
+
+
+def run_worker(app: Flask, *, burst: bool = False) -> bool:
+    """`scim2entra worker`: with RQ's scheduler, so delayed retries fall due."""
+    worker = make_worker(app)
+    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+
+
+def start_embedded(app: Flask) -> list[threading.Thread]:
+    """Worker and scheduler ticker as daemon threads beside the web server (`scim2entra run`)."""
+    worker = make_worker(app, ThreadWorker)
+    threads = [
+        threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"},
+                         name="scim2entra-worker", daemon=True),
+        threading.Thread(target=_tick_scheduler, args=(app,), name="scim2entra-scheduler",
+                         daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _tick_scheduler(app: Flask, interval: float = 1.0) -> None:
+    """Move due delayed jobs (retries) to their queue; RQ's own scheduler would fork away
+    from the in-memory server."""
+    queue = handle(app).queue
+    scheduler = RQScheduler([queue], connection=queue.connection)
+    while True:
+        try:
+            scheduler.acquire_locks()
+            scheduler.enqueue_scheduled_jobs()
+        except Exception:  # keep ticking; a broken tick must not stop the embedded queue
+            log.exception("embedded scheduler tick failed")
+        time.sleep(interval)

@@ -1,0 +1,5 @@
+"""`python -m webapp …` is the `scim2entra` command."""
+
+from webapp.cli import main
+
+main()
