@@ -1,1 +1,166 @@
+"""Fixtures: app → client → runner (flaskr's chain), on SQLite and on PostgreSQL, real Redis.
+
+PostgreSQL and Redis are real servers (127.0.0.1). Each test session gets its own
+PostgreSQL schema and Redis database per xdist worker, and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
 pytest_plugins = ["tests.emulator.fixture"]
+
+PG_URL = os.environ.get("SCIM2ENTRA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_BASE = os.environ.get("SCIM2ENTRA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+DIALECTS = os.environ.get("SCIM2ENTRA_TEST_DIALECTS", "sqlite,postgresql").split(",")
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    # Databases 8..15: one per xdist worker, away from anything using database 0.
+    url = f"{REDIS_BASE}/{8 + _worker_index() % 8}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.fail(f"Redis is not reachable at {REDIS_BASE}: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    schema = f"s2e_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
+    # psycopg passes `options` to the server: every connection works inside the schema.
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def _empty_tables(app: Flask) -> None:
+    from webapp.extensions import db
+
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+
+
+_migrated: dict[str, bool] = {}
+
+
+def make_app(database_url: str, redis_url: str | None, instance: str, **extra: Any) -> Flask:
+    from webapp import create_app
+    from webapp.store import upgrade_database
+
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "QUEUE_NAME": f"s2e-test-{_worker_index()}",
+        "INSTANCE_PATH": instance,
+        **extra,
+    }
+    app = create_app(config)
+    if not _migrated.get(database_url):
+        upgrade_database(app)
+        _migrated[database_url] = True
+    return app
+
+
+@pytest.fixture(params=DIALECTS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> str:
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("pg_schema_url")
+        return url
+    folder = tmp_path_factory.getbasetemp() / "sqlite"
+    folder.mkdir(exist_ok=True)
+    return f"sqlite:///{folder / 'store.db'}"
+
+
+@pytest.fixture
+def app(database_url: str, redis_url: str, tmp_path: Any) -> Iterator[Flask]:
+    app = make_app(database_url, redis_url, str(tmp_path))
+    _empty_tables(app)
+    redis.Redis.from_url(redis_url).flushdb()
+    yield app
+    from webapp.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def token(app: Flask) -> str:
+    from webapp.tokens import create_token
+
+    with app.app_context():
+        return create_token(f"test-{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def scim(client: FlaskClient, token: str) -> ScimClient:
+    return ScimClient(client, token)
+
+
+class ScimClient:
+    """The test client with the bearer token and SCIM content type filled in."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+        headers = {**self.headers, **kw.pop("headers", {})}
+        if body is not None:
+            kw["json"] = body
+            headers.setdefault("Content-Type", "application/scim+json")
+        return self.client.open(f"/scim/v2{path}", method=method, headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, body: Any, **kw: Any) -> Any:
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path: str, body: Any, **kw: Any) -> Any:
+        return self.call("PUT", path, body, **kw)
+
+    def patch(self, path: str, body: Any, **kw: Any) -> Any:
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.call("DELETE", path, **kw)

@@ -1,0 +1,158 @@
+"""POST /Users throughput and p99 under gunicorn, against a bare insert endpoint, same run.
+
+    .venv/bin/python -m bench.scim_ingress [--db postgresql|sqlite] [--seconds 10]
+
+Needs wrk (Debian package `wrk`), PostgreSQL and Redis on 127.0.0.1 as for the tests.
+Goal (issue 2): ratio ≥ 0.7 and scim2entra p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+LUA = r"""
+counter = 0
+thread_no = 0
+function setup(thread) thread:set("tid", thread_no); thread_no = thread_no + 1 end
+request = function()
+  counter = counter + 1
+  local name = string.format("user-%s-%d-%d@example.com", run, tid, counter)
+  local body = '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",' ..
+    '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],' ..
+    '"userName":"' .. name .. '","externalId":"' .. name .. '","active":true,' ..
+    '"name":{"givenName":"Benchmark","familyName":"User","formatted":"Benchmark User"},' ..
+    '"displayName":"Benchmark User","title":"Engineer","userType":"Employee",' ..
+    '"preferredLanguage":"en-GB","locale":"en-GB","timezone":"Europe/London",' ..
+    '"emails":[{"value":"' .. name .. '","type":"work","primary":true}],' ..
+    '"phoneNumbers":[{"value":"+44 20 7946 0000","type":"work"}],' ..
+    '"addresses":[{"streetAddress":"1 Bench Street","locality":"London",' ..
+    '"postalCode":"N1 1AA","country":"GB","type":"work","primary":true}],' ..
+    '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":' ..
+    '{"employeeNumber":"' .. counter .. '","department":"Platform","costCenter":"4130",' ..
+    '"organization":"Example Ltd","division":"R&D"}}'
+  return wrk.format("POST", path, headers, body)
+end
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database(kind: str, tmp: Path) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'bench.db'}", None
+    schema = f"s2e_bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(PG).begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return f"{PG}?options=-csearch_path%3D{schema}", schema
+
+
+def gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b",
+           f"127.0.0.1:{port}", "--log-level", "warning", target]
+    proc = subprocess.Popen(cmd, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{target} did not start")
+
+
+def run_wrk(url: str, headers: dict[str, str], seconds: int, tmp: Path) -> tuple[float, float]:
+    script = tmp / f"post-{uuid.uuid4().hex[:6]}.lua"
+    header_lua = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+    script.write_text(f'run = "{uuid.uuid4().hex[:6]}"\npath = "{httpx.URL(url).path}"\n'
+                      f"headers = {{}}\n{header_lua}headers = wrk.headers\n{LUA}")
+    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(script),
+                          url], capture_output=True, text=True, check=True).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"{url}: {non2xx.group(1)} failed requests\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99 is not None
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    return rps, float(p99.group(1)) * scale
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="s2e-bench-"))
+    url, schema = database(args.db, tmp)
+    env = {**os.environ, "SCIM2ENTRA_DATABASE_URL": url, "SCIM2ENTRA_INSTANCE_PATH": str(tmp),
+           "SCIM2ENTRA_REDIS_URL": "redis://127.0.0.1:6379/7", "SCIM2ENTRA_SECRET_KEY": "bench"}
+    os.environ.update(env)
+    from webapp import create_app
+    from webapp.store import upgrade_database
+    from webapp.tokens import create_token
+
+    app = create_app()
+    upgrade_database(app)
+    with app.app_context():
+        token = create_token(f"bench-{uuid.uuid4().hex[:6]}")
+    from bench.bare_app import create_bare_app, db
+
+    bare = create_bare_app()
+    with bare.app_context():
+        db.create_all()
+    results = {}
+    for name, target, path, headers in (
+        ("bare insert", "bench.bare_app:create_bare_app()", "/bare/Users", {}),
+        ("scim2entra", "webapp:create_app()", "/scim/v2/Users",
+         {"Authorization": f"Bearer {token}"}),
+    ):
+        port = free_port()
+        proc = gunicorn(target, port, env)
+        try:
+            headers = {**headers, "Content-Type": "application/scim+json"}
+            run_wrk(f"http://127.0.0.1:{port}{path}", headers, 2, tmp)  # warm-up
+            results[name] = run_wrk(f"http://127.0.0.1:{port}{path}", headers, args.seconds,
+                                    tmp)
+        finally:
+            proc.terminate()
+            proc.wait()
+    report(args.db, results)
+    if schema:
+        with create_engine(PG).begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def report(db_kind: str, results: dict[str, tuple[float, float]]) -> None:
+    bare_rps, bare_p99 = results["bare insert"]
+    ours_rps, ours_p99 = results["scim2entra"]
+    print(f"database: {db_kind}; gunicorn 2 sync workers; wrk 2 threads, 8 connections")
+    print(f"bare insert      : {bare_rps:8.1f} req/s  p99 {bare_p99:6.1f} ms")
+    print(f"scim2entra POST  : {ours_rps:8.1f} req/s  p99 {ours_p99:6.1f} ms")
+    print(f"throughput ratio : {ours_rps / bare_rps:.2f}  (goal >= 0.70)")
+    print(f"p99 goal < 50 ms : {'met' if ours_p99 < 50 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""SCIM operations (create, replace, patch, delete) as transactions with their outbox rows.
+
+Used by the HTTP views and by /Bulk alike. Each operation either commits the resource and
+its outbox rows together or changes nothing; the queue is told only after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from jobs.outbox import Change, dispatch, record
+from scim import store
+from scim.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
+from scim.normalize import normalize_patch, normalize_resource
+from scim.patch import apply_patch
+from scim.schemas import GROUP, USER, ResourceType
+from scim.validation import validate_resource
+from webapp.extensions import db
+from webapp.models import ScimGroup, SyncState
+
+
+def kind_of(rt: ResourceType) -> str:
+    return rt.name.lower()
+
+
+def check_version(row: store.Row, if_match: str | None) -> None:
+    """RFC 7644 §3.14: a stale If-Match fails with 412 and changes nothing."""
+    if not if_match or if_match.strip() == "*":
+        return
+    wanted = {tag.strip() for tag in if_match.split(",")}
+    current = store.etag(row.version)
+    if current not in wanted and current.removeprefix("W/") not in wanted:
+        raise PreconditionFailed(f"resource version is {current}, not {if_match}")
+
+
+def get(rt: ResourceType, resource_id: str) -> store.Row:
+    row = store.load(rt, resource_id)
+    if row is None:
+        raise NotFound(f"{rt.name} {resource_id} not found")
+    return row
+
+
+def _check_unique(rt: ResourceType, doc: dict[str, Any], own_id: str | None) -> None:
+    name = doc["userName"] if rt is USER else doc["displayName"]
+    other = store.find_by_key(rt, store.key_of(name))
+    if other is not None and other.id != own_id:
+        attribute = "userName" if rt is USER else "displayName"
+        raise Uniqueness(f"{attribute} {name!r} is already taken (letter case is ignored)")
+
+
+def _wanted_members(doc: dict[str, Any]) -> dict[str, str]:
+    ids = [str(m["value"]) for m in doc.get("members") or []]
+    found = store.member_types(ids)
+    missing = sorted(set(ids) - set(found))
+    if missing:
+        raise InvalidValue(f"members do not exist: {', '.join(missing[:10])}")
+    return found
+
+
+def _save(
+    rt: ResourceType,
+    row: store.Row | None,
+    doc: dict[str, Any],
+    password: str | None,
+    *,
+    keep_members: bool = False,
+) -> store.Row:
+    _check_unique(rt, doc, row.id if row is not None else None)
+    wanted = None if rt is USER or keep_members else _wanted_members(doc)
+    saved = store.write(rt, row, doc, password)
+    if wanted is not None and isinstance(saved, ScimGroup):
+        store.set_members(saved, wanted)
+    return saved
+
+
+def _commit(changes: list[Change]) -> None:
+    for change in changes:
+        record(change)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        # Two requests raced for one userName/displayName; the loser gets what it would have
+        # got a moment later.
+        raise Uniqueness("the resource conflicts with one created at the same time") from exc
+    dispatch(changes)
+
+
+def create(rt: ResourceType, body: dict[str, Any]) -> store.Row:
+    validated = validate_resource(rt, normalize_resource(rt, body))
+    try:
+        row = _save(rt, None, validated.doc, validated.password)
+        _commit([Change(kind_of(rt), row.id, "upsert")])
+    except BaseException:
+        db.session.rollback()
+        raise
+    return row
+
+
+def replace(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: str | None
+            ) -> store.Row:
+    """PUT (RFC 7644 §3.5.1). A group PUT without `members` keeps its members: clients such
+    as Entra leave members out of group bodies, and reading that as "remove everyone" would
+    deprovision the whole group in Entra."""
+    try:
+        row = get(rt, resource_id)
+        check_version(row, if_match)
+        existing = store.full_document(rt, row)
+        validated = validate_resource(rt, normalize_resource(rt, body), existing=existing)
+        keep = rt is GROUP and "members" not in validated.doc
+        row = _save(rt, row, validated.doc, validated.password, keep_members=keep)
+        _commit([Change(kind_of(rt), row.id, "upsert")])
+    except BaseException:
+        db.session.rollback()
+        raise
+    return row
+
+
+def patch(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: str | None
+          ) -> store.Row:
+    """PATCH (RFC 7644 §3.5.2): all operations apply, or none."""
+    try:
+        operations = normalize_patch(rt, body)
+        row = get(rt, resource_id)
+        check_version(row, if_match)
+        existing = store.full_document(rt, row)
+        patched = apply_patch(rt, existing, operations)
+        validated = validate_resource(rt, normalize_resource(rt, patched), existing=existing)
+        if _unchanged(existing, validated.doc) and validated.password is None:
+            db.session.rollback()
+            return row
+        row = _save(rt, row, validated.doc, validated.password)
+        _commit([Change(kind_of(rt), row.id, "upsert")])
+    except BaseException:
+        db.session.rollback()
+        raise
+    return row
+
+
+def _unchanged(existing: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when a PATCH changed nothing a sync would see (re-adding a member, etc.)."""
+    def comparable(doc: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in doc.items() if k not in {"meta", "groups", "members"}}
+        out["members"] = sorted(str(m.get("value")) for m in doc.get("members") or [])
+        return out
+
+    return comparable(existing) == comparable(new)
+
+
+def delete(rt: ResourceType, resource_id: str, if_match: str | None) -> None:
+    try:
+        row = get(rt, resource_id)
+        check_version(row, if_match)
+        parents = store.remove(rt, row)
+        _mark_deleted(kind_of(rt), resource_id)
+        changes = [Change(kind_of(rt), resource_id, "delete")]
+        changes += [Change("group", gid, "upsert") for gid in parents]
+        _commit(changes)
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _mark_deleted(kind: str, object_id: str) -> None:
+    """Keep the link (and its Entra id) so the remote delete never needs the local row."""
+    state = db.session.query(SyncState).filter_by(kind=kind, object_id=object_id).one_or_none()
+    if state is not None:
+        state.deleted_locally = True
+        state.status = "pending"
