@@ -19,7 +19,7 @@ from scim.errors import (
 from scim.http import error_response, install_error_handlers, json_body, scim_response
 from scim.listing import ListQuery, list_resources, search_all
 from scim.render import render
-from scim.schemas import ALL_SCHEMAS, RESOURCE_TYPES, ResourceType
+from scim.schemas import ALL_SCHEMAS, RESOURCE_TYPES, USER, ResourceType
 
 PREFIX = "/scim/v2"
 bp = Blueprint("scim", __name__, url_prefix=PREFIX)
@@ -103,8 +103,8 @@ def _rt(endpoint: str) -> ResourceType:
 
 def _one(rt: ResourceType, row: store.Row, status: int = 200) -> Response:
     query = ListQuery.from_args(request.args, _settings())
-    body = render(rt, store.full_document(rt, row), base_url(), query.attributes,
-                  query.excluded)
+    doc = store.full_document(rt, row, new_user=status == 201 and rt is USER)
+    body = render(rt, doc, base_url(), query.attributes, query.excluded)
     headers = {"ETag": store.etag(row.version)}
     if status == 201:
         headers["Location"] = body["meta"]["location"]

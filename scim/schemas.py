@@ -257,12 +257,16 @@ class ResolvedPath:
         return tail
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResourceType:
+    """A resource type; compared and hashed by identity (there is one object per type)."""
+
     name: str
     endpoint: str
     core: Schema
     extensions: tuple[Schema, ...] = field(default=())
+    # Every request resolves the same few dozen paths many times over.
+    _resolved: dict[str, ResolvedPath | None] = field(default_factory=dict, repr=False)
 
     @property
     def schemas(self) -> tuple[Schema, ...]:
@@ -277,6 +281,15 @@ class ResourceType:
 
         Returns None when no such attribute exists.
         """
+        try:
+            return self._resolved[path]
+        except KeyError:
+            found = self._resolve(path)
+            if len(self._resolved) < 10_000:  # bounded: paths come from clients
+                self._resolved[path] = found
+            return found
+
+    def _resolve(self, path: str) -> ResolvedPath | None:
         schema, rest = self._split_urn(path)
         if schema is None and rest is None:
             return None

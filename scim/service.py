@@ -42,12 +42,9 @@ def get(rt: ResourceType, resource_id: str) -> store.Row:
     return row
 
 
-def _check_unique(rt: ResourceType, doc: dict[str, Any], own_id: str | None) -> None:
-    name = doc["userName"] if rt is USER else doc["displayName"]
-    other = store.find_by_key(rt, store.key_of(name))
-    if other is not None and other.id != own_id:
-        attribute = "userName" if rt is USER else "displayName"
-        raise Uniqueness(f"{attribute} {name!r} is already taken (letter case is ignored)")
+def _taken(rt: ResourceType, doc: dict[str, Any]) -> Uniqueness:
+    attribute = "userName" if rt is USER else "displayName"
+    return Uniqueness(f"{attribute} {doc[attribute]!r} is already taken (letter case is ignored)")
 
 
 def _wanted_members(doc: dict[str, Any]) -> dict[str, str]:
@@ -67,9 +64,13 @@ def _save(
     *,
     keep_members: bool = False,
 ) -> store.Row:
-    _check_unique(rt, doc, row.id if row is not None else None)
     wanted = None if rt is USER or keep_members else _wanted_members(doc)
-    saved = store.write(rt, row, doc, password)
+    try:
+        # The unique index on the lower-cased name decides; no racy look-up first.
+        saved = store.write(rt, row, doc, password)
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise _taken(rt, doc) from exc
     if wanted is not None and isinstance(saved, ScimGroup):
         store.set_members(saved, wanted)
     return saved

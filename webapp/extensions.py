@@ -11,5 +11,7 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+# Rows stay readable after commit: a SCIM write answers with the row it just committed, and
+# expiring it would cost one more SELECT per request.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
