@@ -21,12 +21,12 @@ class Change:
     kind: str  # "user" or "group"
     object_id: str
     action: str  # "upsert" or "delete"
+    entra_id: str | None = None  # deletes: the Entra object to deprovision
 
 
 def record(change: Change) -> Change:
-    db.session.add(
-        OutboxEntry(kind=change.kind, object_id=change.object_id, action=change.action)
-    )
+    db.session.add(OutboxEntry(kind=change.kind, object_id=change.object_id,
+                               action=change.action, entra_id=change.entra_id))
     return change
 
 
@@ -39,5 +39,5 @@ def dispatch(changes: list[Change], app: Flask | None = None) -> int:
         if key in seen:
             continue
         seen.add(key)
-        enqueued += enqueue_sync(change.kind, change.object_id, app)
+        enqueued += enqueue_sync(change.kind, change.object_id, app, entra_id=change.entra_id)
     return enqueued

@@ -67,7 +67,8 @@ def sync_job_id(kind: str, object_id: str) -> str:
     return f"sync-{kind}-{object_id}"
 
 
-def enqueue_sync(kind: str, object_id: str, app: Flask | None = None) -> bool:
+def enqueue_sync(kind: str, object_id: str, app: Flask | None = None,
+                 entra_id: str | None = None) -> bool:
     """Enqueue the sync of one object. False when Redis is unreachable (the outbox keeps it).
 
     A job already waiting for this object is enough: jobs read the current state when they
@@ -79,6 +80,7 @@ def enqueue_sync(kind: str, object_id: str, app: Flask | None = None) -> bool:
             SYNC_JOB,
             kind,
             object_id,
+            entra_id,
             job_id=sync_job_id(kind, object_id),
             unique=True,
             ttl=JOB_TTL,

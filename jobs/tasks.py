@@ -1,17 +1,15 @@
-"""RQ entry points. Thin: each loads the current state and hands it to the sync engine."""
+"""RQ entry points. Thin: each hands over to the sync engine in the worker's app."""
 
 from __future__ import annotations
 
 from jobs.appctx import job_app
-from jobs.state import mark_pending
 
 
-def sync_object(kind: str, object_id: str) -> str:
-    """Bring one object's sync state up to date with the store.
+def sync_object(kind: str, object_id: str, entra_id: str | None = None) -> str:
+    """Bring one object in Entra to what the store says now (ARCHITECTURE.md: state-based).
 
-    Until the sync engine lands this records the object as pending; its outbox rows stay
-    open so that the engine, once deployed, picks every acknowledged change up.
+    `entra_id` travels with deletes, so deprovisioning never depends on local rows.
     """
-    app = job_app()
-    with app.app_context():
-        return mark_pending(kind, object_id)
+    from jobs.sync.engine import run
+
+    return run(job_app(), kind, object_id, entra_id)

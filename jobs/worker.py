@@ -45,10 +45,32 @@ def make_worker(app: Flask, worker_class: type[SyncWorker] = SyncWorker) -> Sync
     return worker_class([queue], connection=queue.connection)
 
 
-def run_worker(app: Flask, *, burst: bool = False) -> bool:
+def run_worker(app: Flask, *, burst: bool = False, max_wait: float = 60.0) -> bool:
     """`scim2entra worker`: with RQ's scheduler, so delayed retries fall due."""
+    if burst:
+        return drain(app, max_wait=max_wait) > 0
     worker = make_worker(app)
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+    return bool(worker.work(with_scheduler=True, logging_level="WARNING"))
+
+
+def drain(app: Flask, *, max_wait: float = 60.0) -> int:
+    """Run jobs until the queue is empty and no delayed job (a retry) falls due within
+    `max_wait` seconds; returns how many rounds ran jobs. `worker --burst` and tests."""
+    queue = handle(app).queue
+    scheduler = RQScheduler([queue], connection=queue.connection)
+    deadline = time.monotonic() + max_wait
+    rounds = 0
+    try:
+        while True:
+            rounds += bool(make_worker(app).work(burst=True, logging_level="WARNING"))
+            waiting = queue.scheduled_job_registry.get_job_ids()
+            if not waiting or time.monotonic() > deadline:
+                return rounds
+            time.sleep(0.1)
+            scheduler.acquire_locks()
+            scheduler.enqueue_scheduled_jobs()
+    finally:
+        scheduler.release_locks()
 
 
 def start_embedded(app: Flask) -> list[threading.Thread]:

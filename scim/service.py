@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from jobs.outbox import Change, dispatch, record
+from jobs.sync.scope import is_filter_group
 from scim import store
 from scim.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
 from scim.normalize import normalize_patch, normalize_resource
@@ -63,17 +65,36 @@ def _save(
     password: str | None,
     *,
     keep_members: bool = False,
-) -> store.Row:
+) -> tuple[store.Row, list[Change]]:
+    """Write the resource; returns it and the changes to record (itself, and users whose
+    sync scope a filter group's membership change moved)."""
     wanted = None if rt is USER or keep_members else _wanted_members(doc)
+    old_name = row.display_name if isinstance(row, ScimGroup) else None
     try:
         # The unique index on the lower-cased name decides; no racy look-up first.
         saved = store.write(rt, row, doc, password)
     except IntegrityError as exc:
         db.session.rollback()
         raise _taken(rt, doc) from exc
-    if wanted is not None and isinstance(saved, ScimGroup):
-        store.set_members(saved, wanted)
-    return saved
+    changes = [Change(kind_of(rt), saved.id, "upsert")]
+    if isinstance(saved, ScimGroup):
+        added, removed = store.set_members(saved, wanted) if wanted is not None else (set(), set())
+        changes += _scope_changes(saved, old_name, added | removed)
+    return saved, changes
+
+
+def _scope_changes(group: ScimGroup, old_name: str | None, moved: set[str]) -> list[Change]:
+    """Users entering or leaving a filter group sync at once (SCIM2ENTRA_FILTER_GROUPS)."""
+    settings = current_app.config["SCIM2ENTRA"]
+    was, now = is_filter_group(old_name, settings), is_filter_group(group.display_name, settings)
+    if not (was or now):
+        return []
+    affected = set(moved)
+    if was != now:  # renamed into or out of the filter: every member moves
+        affected |= _member_ids(group)
+    users = store.member_types(affected)
+    return [Change("user", uid, "upsert") for uid, kind in sorted(users.items())
+            if kind == "User"]
 
 
 def _commit(changes: list[Change]) -> None:
@@ -92,8 +113,8 @@ def _commit(changes: list[Change]) -> None:
 def create(rt: ResourceType, body: dict[str, Any]) -> store.Row:
     validated = validate_resource(rt, normalize_resource(rt, body))
     try:
-        row = _save(rt, None, validated.doc, validated.password)
-        _commit([Change(kind_of(rt), row.id, "upsert")])
+        row, changes = _save(rt, None, validated.doc, validated.password)
+        _commit(changes)
     except BaseException:
         db.session.rollback()
         raise
@@ -111,8 +132,8 @@ def replace(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: 
         existing = store.full_document(rt, row)
         validated = validate_resource(rt, normalize_resource(rt, body), existing=existing)
         keep = rt is GROUP and "members" not in validated.doc
-        row = _save(rt, row, validated.doc, validated.password, keep_members=keep)
-        _commit([Change(kind_of(rt), row.id, "upsert")])
+        row, changes = _save(rt, row, validated.doc, validated.password, keep_members=keep)
+        _commit(changes)
     except BaseException:
         db.session.rollback()
         raise
@@ -132,8 +153,8 @@ def patch(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: st
         if _unchanged(existing, validated.doc) and validated.password is None:
             db.session.rollback()
             return row
-        row = _save(rt, row, validated.doc, validated.password)
-        _commit([Change(kind_of(rt), row.id, "upsert")])
+        row, changes = _save(rt, row, validated.doc, validated.password)
+        _commit(changes)
     except BaseException:
         db.session.rollback()
         raise
@@ -154,19 +175,37 @@ def delete(rt: ResourceType, resource_id: str, if_match: str | None) -> None:
     try:
         row = get(rt, resource_id)
         check_version(row, if_match)
+        members = _member_ids(row)
         parents = store.remove(rt, row)
-        _mark_deleted(kind_of(rt), resource_id)
-        changes = [Change(kind_of(rt), resource_id, "delete")]
+        entra_id = _mark_deleted(kind_of(rt), resource_id)
+        changes = [Change(kind_of(rt), resource_id, "delete", entra_id)]
         changes += [Change("group", gid, "upsert") for gid in parents]
+        if isinstance(row, ScimGroup):
+            changes += _scope_changes_on_delete(row, members)
         _commit(changes)
     except BaseException:
         db.session.rollback()
         raise
 
 
-def _mark_deleted(kind: str, object_id: str) -> None:
-    """Keep the link (and its Entra id) so the remote delete never needs the local row."""
+def _member_ids(row: store.Row) -> set[str]:
+    if not isinstance(row, ScimGroup):
+        return set()
+    return {m["value"] for m in store.group_members([row.id]).get(row.id, [])}
+
+
+def _scope_changes_on_delete(group: ScimGroup, members: set[str]) -> list[Change]:
+    if not is_filter_group(group.display_name, current_app.config["SCIM2ENTRA"]):
+        return []
+    return [Change("user", uid, "upsert") for uid in sorted(members)]
+
+
+def _mark_deleted(kind: str, object_id: str) -> str | None:
+    """Keep the link (and its Entra id) so the remote delete never needs the local row;
+    returns the Entra id, which also travels with the outbox row and the job."""
     state = db.session.query(SyncState).filter_by(kind=kind, object_id=object_id).one_or_none()
-    if state is not None:
-        state.deleted_locally = True
-        state.status = "pending"
+    if state is None:
+        return None
+    state.deleted_locally = True
+    state.status = "pending"
+    return state.entra_id

@@ -164,3 +164,61 @@ class ScimClient:
 
     def delete(self, path: str, **kw: Any) -> Any:
         return self.call("DELETE", path, **kw)
+
+
+# --- sync against the Entra emulator -------------------------------------------------------
+
+def emulator_config(entra: Any) -> dict[str, str]:
+    """The emulator's SCIM2ENTRA_* variables as create_app() overrides."""
+    return {key.removeprefix("SCIM2ENTRA_"): value for key, value in entra.env().items()}
+
+
+class SyncHarness:
+    """An app wired to the emulator, its SCIM client, and a way to run the workers dry."""
+
+    def __init__(self, app: Flask, entra: Any, token: str) -> None:
+        self.app = app
+        self.entra = entra
+        self.scim = ScimClient(app.test_client(), token)
+
+    def drain(self, max_wait: float = 30.0) -> None:
+        from jobs.worker import drain
+
+        drain(self.app, max_wait=max_wait)
+
+    def state(self, kind: str, object_id: str) -> Any:
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from webapp.models import SyncState
+
+        with self.app.app_context():
+            db.session.expire_all()
+            return db.session.scalar(select(SyncState).where(
+                SyncState.kind == kind, SyncState.object_id == object_id))
+
+    def configure(self, **settings: Any) -> None:
+        """Change SCIM2ENTRA settings for the next jobs (as a restart with them would)."""
+        from jobs.sync.context import EXTENSION
+
+        self.app.config["SCIM2ENTRA"].update(settings)
+        if "DRY_RUN" in settings:
+            self.app.config["DRY_RUN"] = settings["DRY_RUN"] in (True, "true")
+        self.app.extensions.pop(EXTENSION, None)
+
+
+@pytest.fixture
+def sync(database_url: str, redis_url: str, entra: Any, tmp_path: Any) -> Iterator[SyncHarness]:
+    from webapp.tokens import create_token
+
+    app = make_app(database_url, redis_url, str(tmp_path), **emulator_config(entra))
+    _empty_tables(app)
+    redis.Redis.from_url(redis_url).flushdb()
+    with app.app_context():
+        token = create_token("sync-test")
+    yield SyncHarness(app, entra, token)
+    from webapp.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

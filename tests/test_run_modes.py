@@ -30,11 +30,16 @@ def test_worker_burst_runs_the_enqueued_job(app: Any, scim: Any, runner: Any) ->
     assert states(app) == []
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
-    assert states(app) == [("user", user_id, "pending")]
+    # No tenant credentials: dry-run, so the create is planned, not sent.
+    assert states(app) == [("user", user_id, "planned")]
     from jobs.queue import handle
+    from webapp.models import PlanEntry
 
     with app.app_context():
         assert handle(app).queue.count == 0
+        plans = db.session.scalars(select(PlanEntry)).all()
+        assert [(p.method, p.path) for p in plans] == [("POST", "/users")]
+        assert plans[0].body["passwordProfile"]["password"] == "***"
 
 
 def test_embedded_queue_runs_jobs_in_process(database_url: str, tmp_path: Any) -> None:
@@ -53,7 +58,7 @@ def test_embedded_queue_runs_jobs_in_process(database_url: str, tmp_path: Any) -
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not states(app):
         time.sleep(0.05)
-    assert states(app) == [("user", user_id, "pending")]
+    assert states(app) == [("user", user_id, "planned")]
 
 
 def _free_port() -> int:

@@ -145,6 +145,8 @@ class OutboxEntry(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(8))  # "user" or "group"
     object_id: Mapped[str] = mapped_column(String(36))
     action: Mapped[str] = mapped_column(String(16))  # "upsert" or "delete"
+    # For deletes: the Entra object to deprovision, carried so it never depends on local rows.
+    entra_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -170,9 +172,62 @@ class SyncState(db.Model):  # type: ignore[name-defined,misc]
     last_error: Mapped[str | None] = mapped_column(Text)
     skipped_reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_locally: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set (and committed) before a create leaves; a later run then looks before creating.
+    create_attempted: Mapped[bool] = mapped_column(Boolean, default=False)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("kind", "object_id", name="uq_sync_state_object"),)
+
+
+class PushedMember(db.Model):  # type: ignore[name-defined,misc]
+    """Members we know a linked Entra group has: the base of the membership diff."""
+
+    __tablename__ = "pushed_member"
+
+    group_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # local group id
+    member_entra_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SyncAttempt(db.Model):  # type: ignore[name-defined,misc]
+    """One sync attempt of one object: the history behind the state and the activity chart."""
+
+    __tablename__ = "sync_attempt"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    object_id: Mapped[str] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # synced/unchanged/skipped/error/retry/…
+    action: Mapped[str | None] = mapped_column(String(16))  # created/updated/linked/…
+    message: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_sync_attempt_object", "kind", "object_id"),)
+
+
+class PlanEntry(db.Model):  # type: ignore[name-defined,misc]
+    """A Graph write that dry-run planned instead of sending (secrets masked)."""
+
+    __tablename__ = "plan_entry"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str | None] = mapped_column(String(8))
+    object_id: Mapped[str | None] = mapped_column(String(36))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    body: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class SyncControl(db.Model):  # type: ignore[name-defined,misc]
+    """Sync-wide switches: a mapping error that paused the sync, stopped credentials, …"""
+
+    __tablename__ = "sync_control"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -97,7 +97,7 @@ def _validate_common(ctx: Ctx, body: dict[str, Any]) -> None:
 def create_user(ctx: Ctx) -> Result:
     body = ctx.json()
     reject_unknown(body, USER_WRITABLE, USER_READONLY, "microsoft.graph.user")
-    check_required(body, USER_REQUIRED)
+    check_required(body, required_for(body))
     _validate_common(ctx, body)
     state = ctx.core.state
     with state.lock:
@@ -108,6 +108,17 @@ def create_user(ctx: Ctx) -> Result:
     location = f"{ctx.base}/directoryObjects/{obj['id']}/Microsoft.DirectoryServices.User"
     body_out = {"@odata.context": ctx.context("users/$entity"), **project(obj, USER_DEFAULT)}
     return Result(201, body_out, {"Location": location})
+
+
+def required_for(body: dict[str, Any]) -> list[str]:
+    """user-post-users, example 2 ("Create a user with social and local account
+    identities"): a user signing in with an identity other than its UPN needs no UPN,
+    mailNickname or accountEnabled; Graph generates the UPN in the default domain."""
+    identities = body.get("identities") or []
+    if any(isinstance(i, dict) and i.get("signInType") != "userPrincipalName"
+           for i in identities):
+        return ["displayName", "passwordProfile"]
+    return USER_REQUIRED
 
 
 @route("PATCH", "/users/{key}", USER_WRITE)

@@ -43,7 +43,10 @@ def user_defaults(object_id: str, now: str, default_domain: str,
         "lastPasswordChangeDateTime": now, "passwordPolicies": None,
     }
     obj.update({k: v for k, v in props.items() if k != "passwordProfile"})
-    obj["identities"] = [{
+    obj["userPrincipalName"] = upn
+    # The identities given, then the UPN sign-in Graph adds for every user.
+    given = [i for i in props.get("identities") or [] if i.get("signInType") != "userPrincipalName"]
+    obj["identities"] = [*given, {
         "signInType": "userPrincipalName", "issuer": default_domain, "issuerAssignedId": upn,
     }]
     return obj

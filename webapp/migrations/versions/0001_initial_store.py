@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 15:27:42.669097
+Create Date: 2026-11-22 15:51:47.144343
 
 """
 from alembic import op
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('object_id', sa.String(length=36), nullable=False),
     sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('entra_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('enqueued_at', sa.DateTime(), nullable=True),
     sa.Column('done_at', sa.DateTime(), nullable=True),
@@ -32,6 +33,21 @@ def upgrade():
         batch_op.create_index('ix_outbox_object', ['kind', 'object_id'], unique=False)
         batch_op.create_index('ix_outbox_open', ['done_at', 'created_at'], unique=False)
 
+    op.create_table('plan_entry',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=True),
+    sa.Column('object_id', sa.String(length=36), nullable=True),
+    sa.Column('method', sa.String(length=8), nullable=False),
+    sa.Column('path', sa.String(length=512), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('pushed_member',
+    sa.Column('group_id', sa.String(length=36), nullable=False),
+    sa.Column('member_entra_id', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('group_id', 'member_entra_id')
+    )
     op.create_table('scim_attr',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('resource_type', sa.String(length=8), nullable=False),
@@ -91,6 +107,27 @@ def upgrade():
     with op.batch_alter_table('scim_user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_scim_user_external_id'), ['external_id'], unique=False)
 
+    op.create_table('sync_attempt',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('object_id', sa.String(length=36), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=True),
+    sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('duration_ms', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('sync_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_attempt_at'), ['at'], unique=False)
+        batch_op.create_index('ix_sync_attempt_object', ['kind', 'object_id'], unique=False)
+
+    op.create_table('sync_control',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('sync_state',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
@@ -102,7 +139,9 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('skipped_reason', sa.Text(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_retry_at', sa.DateTime(), nullable=True),
     sa.Column('deleted_locally', sa.Boolean(), nullable=False),
+    sa.Column('create_attempted', sa.Boolean(), nullable=False),
     sa.Column('last_attempt_at', sa.DateTime(), nullable=True),
     sa.Column('last_synced_at', sa.DateTime(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -137,6 +176,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sync_state_entra_id'))
 
     op.drop_table('sync_state')
+    op.drop_table('sync_control')
+    with op.batch_alter_table('sync_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_sync_attempt_object')
+        batch_op.drop_index(batch_op.f('ix_sync_attempt_at'))
+
+    op.drop_table('sync_attempt')
     with op.batch_alter_table('scim_user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scim_user_external_id'))
 
@@ -151,6 +196,8 @@ def downgrade():
         batch_op.drop_index('ix_scim_attr_lookup')
 
     op.drop_table('scim_attr')
+    op.drop_table('pushed_member')
+    op.drop_table('plan_entry')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_open')
         batch_op.drop_index('ix_outbox_object')

@@ -1,0 +1,93 @@
+"""Per-object sync state after every attempt, its history, and the outbox rows it settles."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from webapp.extensions import db
+from webapp.models import OutboxEntry, SyncAttempt, SyncState, utcnow
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended: the state it leaves and what the history says."""
+
+    status: str  # synced / skipped / error / pending / planned / deleted
+    action: str | None = None  # created / updated / linked / recreated / unchanged / …
+    message: str | None = None
+
+
+def link_of(kind: str, object_id: str) -> SyncState | None:
+    return db.session.scalar(
+        select(SyncState).where(SyncState.kind == kind, SyncState.object_id == object_id))
+
+
+def link_for_update(kind: str, object_id: str) -> SyncState:
+    """The link row, created pending when absent (a race with another creator is retried)."""
+    state = link_of(kind, object_id)
+    if state is None:
+        state = SyncState(kind=kind, object_id=object_id, status="pending", attempts=0)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def watermark(kind: str, object_id: str) -> int:
+    """The newest outbox row for the object now; rows up to it are what this run syncs."""
+    found = db.session.scalar(select(func.max(OutboxEntry.id)).where(
+        OutboxEntry.kind == kind, OutboxEntry.object_id == object_id,
+        OutboxEntry.done_at.is_(None)))
+    return int(found or 0)
+
+
+def settle_outbox(kind: str, object_id: str, upto: int) -> None:
+    db.session.execute(update(OutboxEntry).where(
+        OutboxEntry.kind == kind, OutboxEntry.object_id == object_id, OutboxEntry.id <= upto,
+        OutboxEntry.done_at.is_(None)).values(done_at=utcnow()))
+
+
+def newer_work(kind: str, object_id: str, upto: int) -> bool:
+    """A change arrived while this run was syncing (its own job may have been coalesced)."""
+    return watermark(kind, object_id) > upto
+
+
+def finish(state: SyncState | None, kind: str, object_id: str, outcome: Outcome,
+           started: float) -> None:
+    """Write the state and one history row; the caller commits."""
+    now = utcnow()
+    if state is not None:
+        state.status = outcome.status
+        state.last_attempt_at = now
+        if outcome.status in ("synced", "planned", "skipped"):
+            state.attempts = 0
+            state.last_error = None
+            state.next_retry_at = None
+        if outcome.status == "synced":
+            state.last_synced_at = now
+        if outcome.status == "skipped":
+            state.skipped_reason = outcome.message
+        elif outcome.status != "pending":
+            state.skipped_reason = None
+        if outcome.status == "error":
+            state.last_error = outcome.message
+    db.session.add(SyncAttempt(kind=kind, object_id=object_id, outcome=outcome.status,
+                               action=outcome.action, message=outcome.message,
+                               duration_ms=int((time.monotonic() - started) * 1000)))
+
+
+def forget(kind: str, object_id: str) -> None:
+    """The object is gone here and there: drop its link."""
+    db.session.execute(delete(SyncState).where(SyncState.kind == kind,
+                                               SyncState.object_id == object_id))
+
+
+def remember_remote(state: SyncState, entra_id: str | None, digest: str | None,
+                    attributes: dict[str, Any] | None) -> None:
+    state.entra_id = entra_id
+    state.payload_hash = digest
+    if attributes is not None:
+        state.remote_attributes = attributes
