@@ -29,7 +29,10 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (run_command, serve_command, worker_command, token_group):
+    from webapp.cli_sync import mapping_group, sync_group
+
+    for command in (run_command, serve_command, worker_command, token_group, sync_group,
+                    mapping_group):
         app.cli.add_command(command)
 
 
