@@ -28,10 +28,11 @@ def counts() -> dict[str, Any]:
     result: dict[str, Any] = {}
     for kind, model in (("user", ScimUser), ("group", ScimGroup)):
         total = int(db.session.scalar(select(func.count()).select_from(model)) or 0)
-        by_status = dict(db.session.execute(
+        rows = db.session.execute(
             select(SyncState.status, func.count()).where(
                 SyncState.kind == kind, SyncState.deleted_locally.is_(False))
-            .group_by(SyncState.status)).tuples().all())
+            .group_by(SyncState.status)).all()
+        by_status = {str(status): int(n) for status, n in rows}
         row = {state: int(by_status.get(state, 0)) for state in STATES}
         row["pending"] += sum(int(n) for s, n in by_status.items() if s in AS_PENDING - {"pending"})
         # Objects no job has touched yet are pending too.
