@@ -64,8 +64,10 @@ class Attribute:
         return body
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Schema:
+    """One schema; compared and hashed by identity (one object per schema URN)."""
+
     id: str
     name: str
     description: str

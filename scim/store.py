@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select, text
 
 from scim.index import index_rows
 from scim.schemas import GROUP, USER, ResourceType
@@ -156,16 +156,27 @@ def _user_columns(row: ScimUser, doc: dict[str, Any], password: str | None) -> N
 def reindex(rt: ResourceType, row: Row, *, fresh: bool = False) -> None:
     if not fresh:
         db.session.execute(delete(ScimAttr).where(ScimAttr.resource_id == row.id))
-    doc = document(rt, row, [])
-    rows = [
-        {**r, "resource_type": rt.name, "resource_id": row.id} for r in index_rows(rt, doc)
-    ]
-    if rows:
-        # RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs with a cached
-        # statement ("insertmanyvalues"): 2.2 ms for 35 rows on PostgreSQL against 4.2 ms
-        # for a plain executemany and 11 ms for one freshly compiled VALUES list.
-        table = ScimAttr.__table__
-        db.session.connection().execute(table.insert().returning(table.c.id), rows).all()
+    rows = index_rows(rt, document(rt, row, []))
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # One short, constant statement with array parameters: psycopg prepares it once,
+        # where a multi-row VALUES list is re-parsed on every request (1.4 ms for 35 rows).
+        connection.execute(_PG_BULK_INDEX, {c: [r[c] for r in rows] for c in _INDEX_COLUMNS})
+    else:
+        connection.execute(ScimAttr.__table__.insert(), rows)
+
+
+_INDEX_COLUMNS = ("resource_type", "resource_id", "path", "elem", "value_str", "value_num",
+                  "value_bool")
+_PG_BULK_INDEX = text(
+    "INSERT INTO scim_attr (resource_type, resource_id, path, elem, value_str, value_num, "
+    "value_bool) SELECT * FROM unnest(CAST(:resource_type AS varchar[]), "
+    "CAST(:resource_id AS varchar[]), CAST(:path AS varchar[]), CAST(:elem AS integer[]), "
+    "CAST(:value_str AS varchar[]), CAST(:value_num AS double precision[]), "
+    "CAST(:value_bool AS boolean[]))"
+)
 
 
 def member_types(ids: Iterable[str]) -> dict[str, str]:

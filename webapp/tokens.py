@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,11 +57,32 @@ def revoke_token(name: str) -> None:
         raise TokenError(f"no token named {name!r}")
     db.session.delete(row)
     db.session.commit()
+    _recent.pop(row.token_hash, None)  # at once in this process
+
+
+# Valid tokens seen in the last few seconds, by digest: a SCIM burst then costs no database
+# round trip per request. A revocation reaches every process within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_recent: dict[str, tuple[float, TokenInfo]] = {}
 
 
 def verify_token(presented: str) -> TokenInfo | None:
     """The token's record when `presented` is a valid token, else None."""
     digest = _digest(presented)
+    cached = _recent.get(digest)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    info = _lookup(digest)
+    if info is None:
+        _recent.pop(digest, None)
+    else:
+        if len(_recent) > 1000:
+            _recent.clear()
+        _recent[digest] = (time.monotonic(), info)
+    return info
+
+
+def _lookup(digest: str) -> TokenInfo | None:
     row = db.session.scalar(select(ScimToken).where(ScimToken.token_hash == digest))
     # The lookup is by digest; the constant-time compare guards against any timing
     # difference in how the database compared it.
@@ -78,3 +100,6 @@ def touch(name: str, last_used_at: datetime | None) -> None:
         ScimToken.__table__.update().where(ScimToken.name == name).values(last_used_at=now)
     )
     db.session.commit()
+    for digest, (seen, info) in list(_recent.items()):
+        if info.name == name:
+            _recent[digest] = (seen, TokenInfo(info.name, info.created_at, now))
