@@ -109,19 +109,17 @@ class ScimAttr(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "scim_attr"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # The natural key is the primary key: no sequence and one index fewer to maintain for
+    # the 30-odd rows every write inserts.
+    resource_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    elem: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     resource_type: Mapped[str] = mapped_column(String(8))
-    resource_id: Mapped[str] = mapped_column(String(36))
-    path: Mapped[str] = mapped_column(String(255))
-    elem: Mapped[int] = mapped_column(Integer, default=0)
     value_str: Mapped[str | None] = mapped_column(String(1024))
     value_num: Mapped[float | None] = mapped_column(Float)
     value_bool: Mapped[bool | None] = mapped_column(Boolean)
 
-    __table_args__ = (
-        Index("ix_scim_attr_lookup", "resource_type", "path", "value_str"),
-        Index("ix_scim_attr_resource", "resource_id", "path"),
-    )
+    __table_args__ = (Index("ix_scim_attr_lookup", "resource_type", "path", "value_str"),)
 
 
 class ScimToken(db.Model):  # type: ignore[name-defined,misc]

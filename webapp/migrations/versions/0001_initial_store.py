@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 15:51:47.144343
+Create Date: 2026-11-22 16:04:55.561105
 
 """
 from alembic import op
@@ -49,19 +49,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('group_id', 'member_entra_id')
     )
     op.create_table('scim_attr',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('resource_type', sa.String(length=8), nullable=False),
     sa.Column('resource_id', sa.String(length=36), nullable=False),
     sa.Column('path', sa.String(length=255), nullable=False),
     sa.Column('elem', sa.Integer(), nullable=False),
+    sa.Column('resource_type', sa.String(length=8), nullable=False),
     sa.Column('value_str', sa.String(length=1024), nullable=True),
     sa.Column('value_num', sa.Float(), nullable=True),
     sa.Column('value_bool', sa.Boolean(), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('resource_id', 'path', 'elem')
     )
     with op.batch_alter_table('scim_attr', schema=None) as batch_op:
         batch_op.create_index('ix_scim_attr_lookup', ['resource_type', 'path', 'value_str'], unique=False)
-        batch_op.create_index('ix_scim_attr_resource', ['resource_id', 'path'], unique=False)
 
     op.create_table('scim_group',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -192,7 +190,6 @@ def downgrade():
 
     op.drop_table('scim_group')
     with op.batch_alter_table('scim_attr', schema=None) as batch_op:
-        batch_op.drop_index('ix_scim_attr_resource')
         batch_op.drop_index('ix_scim_attr_lookup')
 
     op.drop_table('scim_attr')
