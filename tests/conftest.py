@@ -24,6 +24,23 @@ REDIS_BASE = os.environ.get("SCIM2ENTRA_TEST_REDIS_URL", "redis://127.0.0.1:6379
 DIALECTS = os.environ.get("SCIM2ENTRA_TEST_DIALECTS", "sqlite,postgresql").split(",")
 
 
+# One queue name per test process: runs sharing the Redis server never see each other's jobs
+# (job ids and lock keys carry object UUIDs, so they cannot collide either).
+QUEUE_NAME = f"s2e-test-{uuid.uuid4().hex[:8]}"
+
+
+def reset_queue(app: Flask) -> None:
+    """Empty this run's queue and its registries (never FLUSHDB: other runs share Redis)."""
+    from jobs.queue import handle
+
+    queue = handle(app).queue
+    queue.empty()
+    for registry in (queue.scheduled_job_registry, queue.failed_job_registry,
+                     queue.started_job_registry, queue.deferred_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+
+
 def _worker_index() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return int(worker.removeprefix("gw") or 0)
@@ -78,7 +95,7 @@ def make_app(database_url: str, redis_url: str | None, instance: str, **extra: A
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "test-secret-key",
-        "QUEUE_NAME": f"s2e-test-{_worker_index()}",
+        "QUEUE_NAME": QUEUE_NAME,
         "INSTANCE_PATH": instance,
         **extra,
     }
@@ -104,7 +121,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def app(database_url: str, redis_url: str, tmp_path: Any) -> Iterator[Flask]:
     app = make_app(database_url, redis_url, str(tmp_path))
     _empty_tables(app)
-    redis.Redis.from_url(redis_url).flushdb()
+    reset_queue(app)
     yield app
     from webapp.extensions import db
 
@@ -213,7 +230,7 @@ def sync(database_url: str, redis_url: str, entra: Any, tmp_path: Any) -> Iterat
 
     app = make_app(database_url, redis_url, str(tmp_path), **emulator_config(entra))
     _empty_tables(app)
-    redis.Redis.from_url(redis_url).flushdb()
+    reset_queue(app)
     with app.app_context():
         token = create_token("sync-test")
     yield SyncHarness(app, entra, token)

@@ -40,6 +40,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def upgrade_database(app: Flask) -> None:
     """Apply pending migrations (used by `db upgrade`, `run` and `serve`)."""
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        # "heads": every branch of the migration graph, should parallel work ever add one.
+        upgrade(directory=MIGRATIONS, revision="heads")
 
 
