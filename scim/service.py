@@ -6,6 +6,8 @@ its outbox rows together or changes nothing; the queue is told only after the co
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app
@@ -110,14 +112,21 @@ def _commit(changes: list[Change]) -> None:
     dispatch(changes)
 
 
-def create(rt: ResourceType, body: dict[str, Any]) -> store.Row:
-    validated = validate_resource(rt, normalize_resource(rt, body))
+@contextmanager
+def _all_or_nothing() -> Iterator[None]:
+    """A failed operation leaves the session clean: nothing of it is ever committed."""
     try:
-        row, changes = _save(rt, None, validated.doc, validated.password)
-        _commit(changes)
+        yield
     except BaseException:
         db.session.rollback()
         raise
+
+
+def create(rt: ResourceType, body: dict[str, Any]) -> store.Row:
+    validated = validate_resource(rt, normalize_resource(rt, body))
+    with _all_or_nothing():
+        row, changes = _save(rt, None, validated.doc, validated.password)
+        _commit(changes)
     return row
 
 
@@ -126,7 +135,7 @@ def replace(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: 
     """PUT (RFC 7644 §3.5.1). A group PUT without `members` keeps its members: clients such
     as Entra leave members out of group bodies, and reading that as "remove everyone" would
     deprovision the whole group in Entra."""
-    try:
+    with _all_or_nothing():
         row = get(rt, resource_id)
         check_version(row, if_match)
         existing = store.full_document(rt, row)
@@ -134,16 +143,13 @@ def replace(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: 
         keep = rt is GROUP and "members" not in validated.doc
         row, changes = _save(rt, row, validated.doc, validated.password, keep_members=keep)
         _commit(changes)
-    except BaseException:
-        db.session.rollback()
-        raise
     return row
 
 
 def patch(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: str | None
           ) -> store.Row:
     """PATCH (RFC 7644 §3.5.2): all operations apply, or none."""
-    try:
+    with _all_or_nothing():
         operations = normalize_patch(rt, body)
         row = get(rt, resource_id)
         check_version(row, if_match)
@@ -155,9 +161,6 @@ def patch(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: st
             return row
         row, changes = _save(rt, row, validated.doc, validated.password)
         _commit(changes)
-    except BaseException:
-        db.session.rollback()
-        raise
     return row
 
 
@@ -172,7 +175,7 @@ def _unchanged(existing: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def delete(rt: ResourceType, resource_id: str, if_match: str | None) -> None:
-    try:
+    with _all_or_nothing():
         row = get(rt, resource_id)
         check_version(row, if_match)
         members = _member_ids(row)
@@ -183,9 +186,6 @@ def delete(rt: ResourceType, resource_id: str, if_match: str | None) -> None:
         if isinstance(row, ScimGroup):
             changes += _scope_changes_on_delete(row, members)
         _commit(changes)
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def _member_ids(row: store.Row) -> set[str]:
