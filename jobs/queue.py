@@ -6,7 +6,9 @@ Redis: the web server and a worker thread in the same process see the same data.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -14,6 +16,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError
+from rq.job import Job
 
 log = logging.getLogger(__name__)
 
@@ -67,29 +70,46 @@ def sync_job_id(kind: str, object_id: str) -> str:
     return f"sync-{kind}-{object_id}"
 
 
+def follow_job_id(kind: str, object_id: str) -> str:
+    """The second job id of an object: a change arriving while its sync job runs."""
+    return f"follow-{kind}-{object_id}"
+
+
+# A job in one of these states has not read the store yet: it will see any committed change.
+_NOT_STARTED = {"queued", "deferred", "scheduled"}
+
+
 def enqueue_sync(kind: str, object_id: str, app: Flask | None = None,
                  entra_id: str | None = None) -> bool:
     """Enqueue the sync of one object. False when Redis is unreachable (the outbox keeps it).
 
-    A job already waiting for this object is enough: jobs read the current state when they
-    run, so the duplicate is dropped (RQ's `unique=True`, an atomic check in Redis).
+    A job still waiting for this object is enough: jobs read the current state when they
+    run, so the duplicate is dropped (RQ's `unique=True`, an atomic check in Redis). A job
+    that has started may already have read the store for the last time, and RQ keeps its
+    id taken until it has returned: then a second id queues one follow-up run, or else a
+    delayed retry does (without either, the change waited for the outbox sweeper; found by
+    tests/test_ops_many_workers.py).
     """
     queue = handle(app).queue
     try:
-        queue.enqueue(
-            SYNC_JOB,
-            kind,
-            object_id,
-            entra_id,
-            job_id=sync_job_id(kind, object_id),
-            unique=True,
-            ttl=JOB_TTL,
-            result_ttl=0,
-            failure_ttl=7 * 24 * 3600,
-        )
-    except DuplicateJobError:
-        return True
+        for job_id in (sync_job_id(kind, object_id), follow_job_id(kind, object_id)):
+            try:
+                queue.enqueue(SYNC_JOB, kind, object_id, entra_id, job_id=job_id,
+                              unique=True, ttl=JOB_TTL, result_ttl=0,
+                              failure_ttl=7 * 24 * 3600)
+                return True
+            except DuplicateJobError:
+                if _status(queue, job_id) in _NOT_STARTED:
+                    return True
+        with contextlib.suppress(DuplicateJobError):  # a retry is due soon anyway
+            queue.enqueue_in(timedelta(seconds=1), SYNC_JOB, kind, object_id, entra_id,
+                             job_id=f"retry-{kind}-{object_id}", unique=True, result_ttl=0)
     except (RedisError, OSError) as exc:
         log.warning("queue unreachable, %s %s stays in the outbox: %s", kind, object_id, exc)
         return False
     return True
+
+
+def _status(queue: Queue, job_id: str) -> str | None:
+    raw = queue.connection.hget(Job.key_for(job_id), "status")
+    return raw.decode() if isinstance(raw, bytes) else raw

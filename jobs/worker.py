@@ -20,6 +20,9 @@ from jobs import appctx
 from jobs.queue import handle
 
 log = logging.getLogger(__name__)
+# An idle RQ worker sends a heartbeat every worker_ttl - 15 s (its blocking dequeue timeout):
+# 30 s here, inside /readyz's 60 s window (SCIM2ENTRA_WORKER_HEARTBEAT_MAX_AGE).
+WORKER_TTL = 45
 
 
 class SyncWorker(SimpleWorker):
@@ -42,7 +45,7 @@ class ThreadWorker(SyncWorker):
 def make_worker(app: Flask, worker_class: type[SyncWorker] = SyncWorker) -> SyncWorker:
     appctx.bind(app)
     queue = handle(app).queue
-    return worker_class([queue], connection=queue.connection)
+    return worker_class([queue], connection=queue.connection, worker_ttl=WORKER_TTL)
 
 
 def run_worker(app: Flask, *, burst: bool = False, max_wait: float = 60.0) -> bool:

@@ -36,6 +36,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
 
+    from webapp import logs, metrics
+
+    logs.init_app(app)
+    app.register_blueprint(metrics.bp)
+
+    from webapp import dashboard
+
+    dashboard.init_app(app)
+
+    from webapp import auth_oidc
+
+    auth_oidc.init_app(app)  # Entra sign-in, when set up
+
     from webapp import cli
 
     cli.init_app(app)

@@ -34,11 +34,26 @@ DEFAULTS: dict[str, Any] = {
     "FULL_SYNC_CRON": "0 */4 * * *",
     "ADMIN_PASSWORD": None,
     # Additions of ours (not in the contract's table, safe defaults).
+    # Entra sign-in: admins are members of this group (object id) or hold this app role.
+    "ADMIN_GROUP": None,
+    "ADMIN_ROLE": None,
+    # SCIM with Entra-issued JWTs: accepted audiences (default api://<client id>, <client id>)
+    # and the caller app ids (appid / azp) allowed (default: our own client id).
+    "SCIM_AUDIENCE": None,
+    "SCIM_ALLOWED_APPS": None,
     "MAX_BODY_BYTES": str(1024 * 1024),
     "BULK_MAX_OPERATIONS": "1000",
     "BULK_MAX_PAYLOAD_BYTES": str(4 * 1024 * 1024),
     "FILTER_MAX_RESULTS": "1000",
     "QUEUE_NAME": "scim2entra",
+    "FULL_SYNC_CHUNK": "500",  # objects per full-sync chunk job
+    "FULL_SYNC_LEASE": "120",  # seconds a full sync's lock lives without its jobs refreshing it
+    # Dashboard: X-Forwarded-* are honoured from this many proxies in front (unset = none).
+    "TRUSTED_PROXIES": None,
+    "LOG_LEVEL": "INFO",
+    "WORKER_HEARTBEAT_MAX_AGE": "60",
+    # Graph: 3,000 writes / 150 s per app and tenant; one Redis bucket paces all workers.
+    "GRAPH_WRITES_PER_SECOND": "20",
 }
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -94,6 +109,18 @@ def _validate(settings: dict[str, Any]) -> None:
     if not str(settings["AUTHORITY_URL"]).startswith("https://"):
         # azure-identity refuses a non-https authority (graph-facts.md).
         raise ConfigError("SCIM2ENTRA_AUTHORITY_URL must be an https:// URL")
+    _positive_number(settings, "GRAPH_WRITES_PER_SECOND")
+    _positive_number(settings, "FULL_SYNC_CHUNK")
+    _positive_number(settings, "FULL_SYNC_LEASE")
+
+
+def _positive_number(settings: dict[str, Any], key: str) -> None:
+    try:
+        ok = float(settings[key]) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"SCIM2ENTRA_{key} must be a positive number, not {settings[key]!r}")
 
 
 def has_credentials(settings: dict[str, Any]) -> bool:

@@ -25,5 +25,5 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 def serve_with_gunicorn(host: str, port: int, workers: int) -> None:
     # Sync workers: on two cores threads do not add throughput and with SQLite they fight
     # over the write lock (stack-facts.md, web ingress table).
-    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync",
-               "accesslog": "-"}).run()
+    # No gunicorn access log: webapp/logs.py writes one JSON line per SCIM request.
+    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "worker_class": "sync"}).run()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from jobs.sync import telemetry
 from webapp.extensions import db
 from webapp.models import OutboxEntry, SyncAttempt, SyncState, utcnow
 
@@ -74,9 +75,12 @@ def finish(state: SyncState | None, kind: str, object_id: str, outcome: Outcome,
             state.skipped_reason = None
         if outcome.status == "error":
             state.last_error = outcome.message
+    seconds = time.monotonic() - started
     db.session.add(SyncAttempt(kind=kind, object_id=object_id, outcome=outcome.status,
                                action=outcome.action, message=outcome.message,
-                               duration_ms=int((time.monotonic() - started) * 1000)))
+                               duration_ms=int(seconds * 1000)))
+    telemetry.attempt_finished(kind, object_id, state.entra_id if state else None,
+                               outcome.status, outcome.action, outcome.message, seconds)
 
 
 def forget(kind: str, object_id: str) -> None:
