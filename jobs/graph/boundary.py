@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -20,13 +21,21 @@ from typing import Any
 
 from jobs.graph import batch as batching
 from jobs.graph import dryrun, forksafe, sdk, urls
-from jobs.graph.errors import AmbiguousWrite, AuthFailed, GraphSyncError, Transient, classify
+from jobs.graph.errors import (
+    AmbiguousWrite,
+    AuthFailed,
+    GraphSyncError,
+    Throttled,
+    Transient,
+    classify,
+)
 from jobs.graph.fresh import FreshIds
 from jobs.graph.pacing import Pacer, TokenBucketPacer
 from jobs.graph.retry import RetryPolicy
 from jobs.graph.runner import LoopRunner, LoopTimeout
 from jobs.graph.settings import GRAPH_SCOPE, GraphSettings
 from jobs.graph.tokens import CarriedTokenCredential, TokenCache
+from webapp import metrics
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -165,12 +174,18 @@ class GraphBoundary:
         while True:
             if writes:
                 await asyncio.sleep(self.pacer.acquire(writes))
+            started = time.perf_counter()
             try:
                 raw = await asyncio.wait_for(sdk.send(adapter, method, url, data, headers),
                                              self.settings.timeout)
+                metrics.observe_graph(method, "2xx", time.perf_counter() - started)
                 return json.loads(raw) if raw else None
             except Exception as exc:
                 error = self._translate(exc, method, url, data, replay_safe)
+                metrics.observe_graph(method, str(error.status or "none"),
+                                      time.perf_counter() - started)
+            if writes and isinstance(error, Throttled) and error.retry_after:
+                self.pacer.hold(error.retry_after)  # every worker waits, not just this one
             delay = self.policy.delay(error, attempt, waited)
             if delay is None:
                 raise error
@@ -287,12 +302,15 @@ class GraphBoundary:
 _SHARED: dict[GraphSettings, GraphBoundary] = {}
 
 
-def shared_boundary(settings: GraphSettings) -> GraphBoundary:
+def shared_boundary(settings: GraphSettings, pacer: Pacer | None = None) -> GraphBoundary:
     """The process's boundary for these settings (one client, token cache and loop).
-    Thread-safe: a boundary builds nothing until used and dict.setdefault keeps one."""
+    Thread-safe: a boundary builds nothing until used and dict.setdefault keeps one.
+    ``pacer`` (e.g. the Redis-shared bucket) replaces the found boundary's pacer."""
     found = _SHARED.get(settings)
     if found is None:
-        found = _SHARED.setdefault(settings, GraphBoundary(settings))
+        found = _SHARED.setdefault(settings, GraphBoundary(settings, pacer=pacer))
+    if pacer is not None:
+        found.pacer = pacer
     return found
 
 

@@ -19,10 +19,17 @@ class Pacer(Protocol):
         """Reserve ``n`` writes; return the seconds to wait before sending them."""
         ...
 
+    def hold(self, seconds: float) -> None:
+        """Send no writes for ``seconds`` (a 429's Retry-After), for every sharer."""
+        ...
+
 
 class NoPacer:
     def acquire(self, n: int = 1) -> float:
         return 0.0
+
+    def hold(self, seconds: float) -> None:
+        return None
 
 
 class TokenBucketPacer:
@@ -41,7 +48,17 @@ class TokenBucketPacer:
     def acquire(self, n: int = 1) -> float:
         with self._lock:
             now = time.monotonic()
-            self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
+            if now > self._stamp:  # a stamp in the future is a hold(): nothing accrues
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
             self._tokens -= n
-            return max(0.0, -self._tokens / self.rate)
+            return max(0.0, self._stamp - now) + max(0.0, -self._tokens / self.rate)
+
+    def hold(self, seconds: float) -> None:
+        """No tokens accrue for ``seconds`` (the stamp moves into the future)."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._stamp)
+                               * self.rate)
+            self._stamp = max(self._stamp, now + seconds)
+            self._tokens = min(self._tokens, 0.0)

@@ -24,6 +24,9 @@ from jobs.graph import (
     shared_boundary,
 )
 from jobs.graph.boundary import GraphBoundary
+from jobs.graph.pacing import Pacer, TokenBucketPacer
+from jobs.graph.redis_pacer import RedisTokenBucket, bucket_key
+from jobs.queue import handle as queue_handle
 from mappings import MappingEngine, ProviderContext
 
 EXTENSION = "scim2entra.sync"
@@ -104,12 +107,25 @@ def sync_context(app: Flask) -> SyncContext:
     found: SyncContext | None = app.extensions.get(EXTENSION)
     if found is not None and found.graph is not None and _same_process(found):
         return found
-    graph = shared_boundary(graph_settings(app))
+    settings = graph_settings(app)
+    graph = shared_boundary(settings, pacer=write_pacer(app, settings))
     context = SyncContext(settings=dict(app.config["SCIM2ENTRA"]), graph=graph,
                           users=UsersClient(graph), groups=GroupsClient(graph))
     context.settings["_pid"] = os.getpid()
     app.extensions[EXTENSION] = context
     return context
+
+
+def write_pacer(app: Flask, settings: GraphSettings) -> Pacer:
+    """The Redis bucket every worker of this deployment shares; in-process for the embedded
+    queue (one process; fakeredis has no Lua)."""
+    handle = queue_handle(app)
+    rate = settings.writes_per_second
+    if handle.embedded:
+        return TokenBucketPacer(rate)
+    key = bucket_key(settings.tenant_id, settings.client_id, app.config["SCIM2ENTRA"]
+                     .get("QUEUE_NAME") or "")
+    return RedisTokenBucket(handle.redis, rate, key=key)
 
 
 def _same_process(context: SyncContext) -> bool:

@@ -1,0 +1,134 @@
+"""Delta rounds through the boundary (raw pages) against the emulator's /users/delta and
+/groups/delta, 410 -> DeltaExpired, the deltaLinks kept in SyncControl, and the Redis
+mirror a full sync discovers from."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+
+from jobs.graph import GraphBoundary, UsersClient
+from jobs.graph.delta import (
+    DeltaExpired,
+    forget_delta_link,
+    groups_delta,
+    load_delta_link,
+    save_delta_link,
+    users_delta,
+)
+from jobs.graph.delta_mirror import DeltaMirror
+from tests.emulator.server import EntraEmulator
+from tests.test_graph_support import open_boundary
+
+SELECT = ["id", "userPrincipalName", "displayName", "jobTitle"]
+
+
+@pytest.fixture
+def graph(entra: EntraEmulator) -> Iterator[GraphBoundary]:
+    yield from open_boundary(entra)
+
+
+def delta_reads(entra: EntraEmulator) -> int:
+    return entra.audit.count(method="GET", path_re=r"^/(users|groups)/delta")
+
+
+def test_users_rounds_read_only_what_changed(entra: EntraEmulator,
+                                             graph: GraphBoundary) -> None:
+    users = [entra.state.seed_user(f"d{n:04}@example.com")["id"] for n in range(1200)]
+    first = users_delta(graph, None, SELECT)
+    assert len({c.id for c in first}) == 1200 and first.delta_link
+    assert first.pages == 2  # Prefer odata.maxpagesize=999: 999 + 201
+    assert delta_reads(entra) == 2
+    quiet = users_delta(graph, first.delta_link, SELECT)
+    assert list(quiet) == [] and quiet.pages == 1
+    UsersClient(graph).update(users[5], {"jobTitle": "Boss"})
+    UsersClient(graph).delete(users[7])
+    changed = list(users_delta(graph, quiet.delta_link, SELECT))
+    assert [(c.id, c.removed) for c in changed] == [(users[5], None), (users[7], "changed")]
+    assert changed[0].attributes["jobTitle"] == "Boss"
+    assert set(changed[0].attributes) <= set(SELECT)
+
+
+def test_groups_round_carries_member_changes(entra: EntraEmulator,
+                                             graph: GraphBoundary) -> None:
+    alice = entra.state.seed_user("alice@example.com")["id"]
+    bob = entra.state.seed_user("bob@example.com")["id"]
+    group = entra.state.seed_group("Delta team", members=[alice])["id"]
+    first = groups_delta(graph, None, ["displayName", "members"])
+    [initial] = list(first)
+    assert (initial.id, initial.members_added, initial.members_removed) == (group, [alice], [])
+    assert initial.attributes["displayName"] == "Delta team"
+    entra.state.add_member(group, bob)
+    entra.state.remove_member(group, alice)
+    [later] = list(groups_delta(graph, first.delta_link, ["displayName", "members"]))
+    assert (later.members_added, later.members_removed) == ([bob], [alice])
+    assert "members@delta" not in later.attributes
+
+
+def test_expired_link_raises_delta_expired(entra: EntraEmulator, graph: GraphBoundary) -> None:
+    entra.state.seed_user("eve@example.com")
+    first = users_delta(graph, None, SELECT)
+    list(first)
+    entra.expire_delta_tokens()
+    with pytest.raises(DeltaExpired, match="410"):
+        list(users_delta(graph, first.delta_link, SELECT))
+    garbage = f"{entra.graph_url}/users/delta()?$deltatoken=garbage"
+    with pytest.raises(DeltaExpired, match="resyncRequired"):
+        list(users_delta(graph, garbage, SELECT))
+
+
+def test_delta_links_are_kept_per_kind(app: Flask) -> None:
+    with app.app_context():
+        assert load_delta_link("users") is None
+        save_delta_link("users", "https://graph.example/users/delta?$deltatoken=a")
+        save_delta_link("users", "https://graph.example/users/delta?$deltatoken=b")
+        save_delta_link("groups", "https://graph.example/groups/delta?$deltatoken=g")
+        assert str(load_delta_link("users")).endswith("=b")
+        forget_delta_link("users")
+        assert load_delta_link("users") is None
+        assert load_delta_link("groups") is not None
+        with pytest.raises(ValueError):
+            load_delta_link("devices")
+
+
+@pytest.fixture
+def mirror(redis_url: str) -> Iterator[DeltaMirror]:
+    conn = redis_lib.Redis.from_url(redis_url)
+    kept = DeltaMirror(conn, "users", prefix=f"test:mirror:{uuid.uuid4().hex}")
+    yield kept
+    conn.delete(kept.objects_key, kept.link_key)
+    conn.close()
+
+
+def test_mirror_keeps_every_user_and_reads_only_changes(
+        entra: EntraEmulator, graph: GraphBoundary, mirror: DeltaMirror) -> None:
+    users = [entra.state.seed_user(f"m{n:04}@example.com")["id"] for n in range(1200)]
+    assert mirror.refresh(graph, SELECT) == 2 and len(mirror) == 1200
+    UsersClient(graph).update(users[3], {"jobTitle": "Lead"})
+    UsersClient(graph).delete(users[4])
+    before = delta_reads(entra)
+    assert mirror.refresh(graph, SELECT) == 1  # one page: only the two changes
+    assert delta_reads(entra) - before == 1
+    kept = {u["id"]: u for u in mirror.objects()}
+    assert len(kept) == 1199 and users[4] not in kept
+    assert kept[users[3]]["jobTitle"] == "Lead"
+    assert kept[users[3]]["userPrincipalName"] == "m0003@example.com"  # merged, not replaced
+
+
+def test_mirror_starts_over_after_410_or_a_lost_link(
+        entra: EntraEmulator, graph: GraphBoundary, mirror: DeltaMirror) -> None:
+    for n in range(5):
+        entra.state.seed_user(f"r{n}@example.com")
+    mirror.refresh(graph, SELECT)
+    entra.expire_delta_tokens()
+    late = entra.state.seed_user("late@example.com")["id"]
+    mirror.refresh(graph, SELECT)  # 410, then a full round
+    assert len(mirror) == 6 and late in {u["id"] for u in mirror.objects()}
+    mirror.redis.delete(mirror.link_key)  # e.g. Redis lost the link: never trust the rest
+    mirror.redis.hset(mirror.objects_key, "stale", "{}")
+    mirror.refresh(graph, SELECT)
+    assert len(mirror) == 6 and "stale" not in {u.get("id") for u in mirror.objects()}
