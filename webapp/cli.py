@@ -29,10 +29,12 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from webapp.cli_scheduler import scheduler_command, sync_full
     from webapp.cli_sync import mapping_group, sync_group
 
+    sync_group.add_command(sync_full)
     for command in (run_command, serve_command, worker_command, token_group, sync_group,
-                    mapping_group):
+                    mapping_group, scheduler_command):
         app.cli.add_command(command)
 
 
@@ -137,11 +139,14 @@ def run_command(host: str, port: int) -> None:
     _announce(app, host, port)
     children: list[subprocess.Popen[Any]] = []
     if handle().embedded:
+        from jobs.fullsync.schedule import start_thread
         from jobs.worker import start_embedded
 
         start_embedded(app)
+        start_thread(app)
     else:
         children.append(subprocess.Popen([sys.executable, "-m", "webapp", "worker"]))
+        children.append(subprocess.Popen([sys.executable, "-m", "webapp", "scheduler"]))
     try:
         _serve_threaded(app, host, port)
     finally:
