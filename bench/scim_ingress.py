@@ -66,7 +66,8 @@ def database(kind: str, tmp: Path) -> tuple[str, str | None]:
 
 
 def gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "gunicorn", "-w", os.environ.get("BENCH_GUNICORN_WORKERS", "2"), "-k", "sync", "-b",
+    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
+    cmd = [sys.executable, "-m", "gunicorn", "-w", workers, "-k", "sync", "-b",
            f"127.0.0.1:{port}", "--log-level", "warning", target]
     proc = subprocess.Popen(cmd, env=env)
     deadline = time.monotonic() + 30

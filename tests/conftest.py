@@ -6,6 +6,7 @@ PostgreSQL schema and Redis database per xdist worker, and every test starts fro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -31,14 +32,21 @@ QUEUE_NAME = f"s2e-test-{uuid.uuid4().hex[:8]}"
 
 def reset_queue(app: Flask) -> None:
     """Empty this run's queue and its registries (never FLUSHDB: other runs share Redis)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
     from jobs.queue import handle
 
     queue = handle(app).queue
     queue.empty()
     for registry in (queue.scheduled_job_registry, queue.failed_job_registry,
-                     queue.started_job_registry, queue.deferred_job_registry):
+                     queue.started_job_registry, queue.deferred_job_registry,
+                     queue.finished_job_registry, queue.canceled_job_registry):
         for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
+            with contextlib.suppress(NoSuchJobError):
+                Job.fetch(job_id, connection=queue.connection).delete()
+            # RQ 3's started registry refuses remove(); take the entry out by hand.
+            queue.connection.zrem(registry.key, job_id)
 
 
 def _worker_index() -> int:
