@@ -64,3 +64,24 @@ def test_unverified_domain_is_a_clear_per_object_error(sync: Any) -> None:
     assert state.status == "error"
     assert "verified domain" in state.last_error
     assert sync.state("user", good).status == "synced"
+
+
+def test_user_deleted_in_entra_is_created_again_with_a_password(sync: Any) -> None:
+    user_id = create(sync)
+    sync.drain()
+    gone = sync.state("user", user_id).entra_id
+    sync.entra.state.delete(gone)
+    sync.entra.state.purge(gone)  # the UPN is free again
+    # Past the replication window (jobs/graph/fresh.py): the 404 is a real NotFound now.
+    from jobs.sync.context import sync_context
+
+    sync_context(sync.app).graph.fresh.forget_in(gone)
+    sync.scim.patch(f"/Users/{user_id}", patch_body(
+        {"op": "replace", "path": "displayName", "value": "Back Again"}))
+    sync.drain()
+    state = sync.state("user", user_id)
+    assert state.status == "synced", state.last_error
+    assert state.entra_id != gone
+    remote = entra_user(sync, "alice@example.com")
+    assert remote["id"] == state.entra_id and remote["displayName"] == "Back Again"
+    assert sync.entra.state.passwords[state.entra_id]  # created with a password profile

@@ -33,7 +33,8 @@ class WriteResult:
 def write(client: DirectoryClient, payload: Payload, entra_id: str | None = None, *,
           changed: bool = True, lookup_first: bool = False,
           hints: Mapping[str, Any] | None = None, update_on_link: bool = True,
-          settle: float = 1.0) -> WriteResult:
+          settle: float = 1.0,
+          create_payload: Callable[[], Payload] | None = None) -> WriteResult:
     """Bring one Entra object to ``payload`` (the Graph JSON for a create).
 
     ``entra_id``: the linked object, if any. ``changed``: False when the payload hash equals
@@ -41,6 +42,8 @@ def write(client: DirectoryClient, payload: Payload, entra_id: str | None = None
     creating (set it when an earlier create of this object may have gone through unseen).
     ``hints``: match-key values the payload lacks. ``settle``: seconds to wait before a
     second look-up after an ambiguous create (lists lag behind writes).
+    ``create_payload``: the body for creating again after a 404 on update, when it differs
+    from the update's (a user's first create needs a passwordProfile; updates never send one).
     """
     if entra_id is None:
         return _create_or_link(client, payload, lookup_first, hints, update_on_link, settle)
@@ -50,7 +53,8 @@ def write(client: DirectoryClient, payload: Payload, entra_id: str | None = None
     try:
         client.update(entra_id, body)
     except NotFound:
-        result = _create_or_link(client, payload, False, hints, update_on_link, settle)
+        again = create_payload() if create_payload is not None else payload
+        result = _create_or_link(client, again, False, hints, update_on_link, settle)
         return result if result.action == "linked" else _as(result, "recreated")
     return WriteResult("updated", entra_id, body)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from jobs.graph import NotFound, WriteResult, write
@@ -30,8 +30,14 @@ def connection_of(state: SyncState) -> Connection | None:
 
 
 def push(ctx: SyncContext, client: DirectoryClient, state: SyncState, payload: MappedPayload,
-         hints: dict[str, Any] | None = None) -> tuple[WriteResult, Outcome]:
-    """Write the mapped payload through the one write() template and remember the result."""
+         hints: dict[str, Any] | None = None,
+         first_create: Callable[[], MappedPayload] | None = None
+         ) -> tuple[WriteResult, Outcome]:
+    """Write the mapped payload through the one write() template and remember the result.
+
+    `first_create` maps the object as for a first create (no connection), for when the linked
+    Entra object turns out to be gone and must be created again.
+    """
     body = conform(client.kind, payload.graph_json, state.object_id)
     digest = payload_hash(body)
     changed = digest != state.payload_hash
@@ -42,8 +48,12 @@ def push(ctx: SyncContext, client: DirectoryClient, state: SyncState, payload: M
         lookup_first = state.create_attempted
         state.create_attempted = True
         db.session.commit()
+    again = None
+    if first_create is not None:
+        def again() -> dict[str, Any]:
+            return conform(client.kind, first_create().graph_json, state.object_id)
     result = write(client, body, state.entra_id, changed=changed, hints=hints,
-                   lookup_first=lookup_first)
+                   lookup_first=lookup_first, create_payload=again)
     if ctx.dry_run:
         # Nothing was written: keep no fake id, so the plan shows the real next step.
         return result, Outcome("planned", result.action, "dry-run: planned, not sent")

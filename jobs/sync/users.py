@@ -10,7 +10,7 @@ from jobs.sync.common import connection_of, delete_remote, push
 from jobs.sync.context import SyncContext
 from jobs.sync.record import Outcome, forget, remember_remote
 from jobs.sync.scope import out_of_scope
-from mappings import ObjectError
+from mappings import MappedPayload, ObjectError
 from scim import store
 from scim.schemas import USER
 from webapp.extensions import db
@@ -27,11 +27,17 @@ def sync_user(ctx: SyncContext, object_id: str, state: SyncState,
     if reason is not None:
         return leave_scope(ctx, row, state, reason)
     resource = store.full_document(USER, row)
-    payload = ctx.load_mappings().evaluate_user(
-        resource, unseal(row.password_enc), connection_of(state), ctx.provider())
+    password, provider = unseal(row.password_enc), ctx.provider()
+    mappings = ctx.load_mappings()
+    payload = mappings.evaluate_user(resource, password, connection_of(state), provider)
     was_linked = bool(state.entra_id)
+
+    def first_create() -> MappedPayload:
+        return mappings.evaluate_user(resource, password, None, provider)
+
     try:
-        _, outcome = push(ctx, ctx.users, state, payload, hints=_hints(resource))
+        _, outcome = push(ctx, ctx.users, state, payload, hints=_hints(resource),
+                          first_create=first_create)
     except BadRequest as exc:
         raise _clearer(exc) from exc
     if not was_linked and outcome.status == "synced":
