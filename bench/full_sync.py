@@ -124,12 +124,50 @@ def run_workers(env: dict[str, str], n: int) -> tuple[float, list[float]]:
 
 
 def worker_child() -> None:
-    """`scim2entra worker --burst` (jobs.worker.run_worker), then report its peak RSS."""
+    """`scim2entra worker --burst` (jobs.worker.run_worker), then report its peak RSS; with
+    BENCH_LONG_RUNNING set, a long-running `scim2entra worker` until SIGTERM instead."""
     from jobs.worker import run_worker
     from webapp import create_app
 
-    run_worker(create_app(), burst=True, max_wait=30.0)
+    long_running = bool(os.environ.get("BENCH_LONG_RUNNING"))
+    run_worker(create_app(), burst=not long_running, max_wait=30.0)
     print(json.dumps({"rss_mb": peak_rss_mb()}))
+
+
+def run_full_sync(app: Any, env: dict[str, str], n: int) -> tuple[float, list[float]]:
+    """Long-running workers, as deployed: started first, then one full sync is enqueued and
+    timed until its progress row says it ended. (Burst workers exit whenever the queue is
+    empty for a moment between two phases, and would measure that instead.)"""
+    from rq import Worker
+
+    from jobs.fullsync import progress
+    from jobs.queue import handle
+
+    env = {**env, "BENCH_LONG_RUNNING": "1"}
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.full_sync", "--worker-child"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True) for _ in range(n)]
+    queue = handle(app).queue
+    while len(Worker.all(queue=queue)) < n:
+        time.sleep(0.1)
+    with app.app_context():
+        before = (progress.last() or {}).get("run_id")
+    started = time.monotonic()
+    start_run(app, "full")
+    while True:
+        with app.app_context():
+            from webapp.extensions import db
+
+            db.session.expire_all()
+            ended = progress.last() or {}
+        if ended.get("run_id") not in (None, before) and ended.get("state") != "running":
+            break
+        time.sleep(0.05)
+    wall = time.monotonic() - started
+    for proc in procs:
+        proc.terminate()
+    outputs = [p.communicate()[0] for p in procs]
+    return wall, [json.loads(out.strip().splitlines()[-1])["rss_mb"] for out in outputs]
 
 
 # -- the two sync runs -------------------------------------------------------------------------
@@ -163,6 +201,13 @@ def fresh_store(emu: EntraEmulator, rate: float) -> Iterator[dict[str, str]]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+def _one_run(app: Any, env: dict[str, str], args: argparse.Namespace
+             ) -> tuple[float, list[float]]:
+    if args.mode == "full":
+        return run_full_sync(app, env, args.workers)
+    return run_workers(env, args.workers)
 
 
 def full_sync_rss(emu: EntraEmulator, users: int) -> None:
@@ -202,8 +247,7 @@ def _sync_runs(emu: EntraEmulator, args: argparse.Namespace, env: dict[str, str]
                                   "enqueued them: users first, each group once after its "
                                   "users)" if args.mode == "direct" else ""))
     emu.audit.clear()
-    start_run(app, args.mode)
-    wall, rss = run_workers(env, args.workers)
+    wall, rss = _one_run(app, env, args)
     writes, throttled = len(emu.audit.writes()), emu.audit.count(status=429)
     floor = u + g + math.ceil(m / 20)
     print(f"run 1: writes {writes} vs floor U+G+ceil(M/20) = {floor}: {writes / floor:.3f}x "
@@ -214,8 +258,7 @@ def _sync_runs(emu: EntraEmulator, args: argparse.Namespace, env: dict[str, str]
     emu.audit.clear()
     if args.mode == "direct":
         enqueue_everything(app)
-    start_run(app, args.mode)
-    wall, _ = run_workers(env, args.workers)
+    wall, _ = _one_run(app, env, args)
     reads = len(emu.audit.reads()) + emu.audit.count(kind="batch")
     kinds = Counter(re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "{id}", e.path)
                     for e in emu.audit.reads())

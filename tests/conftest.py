@@ -47,6 +47,10 @@ def reset_queue(app: Flask) -> None:
                 Job.fetch(job_id, connection=queue.connection).delete()
             # RQ 3's started registry refuses remove(); take the entry out by hand.
             queue.connection.zrem(registry.key, job_id)
+    # The tenant facts workers share (each test's emulator tenant may differ).
+    from jobs.sync.context import domains_key
+
+    queue.connection.delete(domains_key(QUEUE_NAME))
 
 
 def _worker_index() -> int:

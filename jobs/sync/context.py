@@ -6,7 +6,9 @@ checked cheaply at each job: mapping files that changed on disk are compiled aga
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from redis.exceptions import RedisError
 
 from jobs.graph import (
     AuthFailed,
@@ -26,6 +29,7 @@ from jobs.graph import (
 from jobs.graph.boundary import GraphBoundary
 from jobs.graph.pacing import Pacer, TokenBucketPacer
 from jobs.graph.redis_pacer import RedisTokenBucket, bucket_key
+from jobs.queue import handle
 from jobs.queue import handle as queue_handle
 from mappings import MappingEngine, ProviderContext
 
@@ -87,6 +91,22 @@ class SyncContext:
         return self._domains
 
     def _read_domains(self) -> frozenset[str]:
+        """From the copy every worker shares in Redis, else from Graph (then shared): one
+        read per ten minutes for the whole deployment, not one per worker process."""
+        key = domains_key(str(self.settings.get("QUEUE_NAME")))
+        redis = handle().redis
+        try:
+            shared = redis.get(key)
+        except (RedisError, OSError):
+            shared = None
+        if shared is not None:
+            return frozenset(json.loads(shared))
+        domains = self._domains_from_graph()
+        with contextlib.suppress(RedisError, OSError):
+            redis.set(key, json.dumps(sorted(domains)), ex=int(DOMAINS_TTL))
+        return domains
+
+    def _domains_from_graph(self) -> frozenset[str]:
         # GET /domains needs Domain.Read.All, which seed 002's permission list lacks: without
         # it there is no pre-check, and Graph's own 400 on the create says what is wrong.
         try:
@@ -95,6 +115,10 @@ class SyncContext:
             return frozenset()
         return frozenset(str(d["id"]).lower() for d in answer.get("value", [])
                          if d.get("isVerified"))
+
+
+def domains_key(queue_name: str) -> str:
+    return f"scim2entra:{queue_name}:verified-domains"
 
 
 def graph_settings(app: Flask) -> GraphSettings:
