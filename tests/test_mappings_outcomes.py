@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,7 @@ from mappings import (
     SkipObject,
     preview,
 )
-
-USER = {"id": "u-1", "userName": "bjensen@example.com", "displayName": "Babs"}
-GROUP = {"id": "g-1", "displayName": "Sales"}
-
-
-def write(root: Path, relative: str, body: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def engine_with(tmp_path: Path, files: dict[str, str]) -> MappingEngine:
-    for relative, body in files.items():
-        write(tmp_path, relative, body)
-    return MappingEngine.load(str(tmp_path))
+from tests.test_mappings_engine import GROUP, USER, engine_with, write
 
 
 def test_skip_object_with_reason(tmp_path: Path) -> None:
