@@ -7,6 +7,7 @@ https://learn.microsoft.com/en-us/graph/query-parameters ("'" inside a value is 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -35,7 +36,7 @@ def eq(key: str, value: Any) -> str:
     return f"{key} eq {quote_literal(value)}"
 
 
-class DirectoryClient:
+class DirectoryClient(ABC):
     collection: ClassVar[str] = ""
     kind: ClassVar[str] = ""
     select: ClassVar[tuple[str, ...]] = ("id",)
@@ -118,6 +119,7 @@ class DirectoryClient:
                     return found
         return None
 
+    @abstractmethod
     def find_own(self, payload: Mapping[str, Any]) -> Remote | None:
-        """The object a create of ``payload`` would have made (after an ambiguous create)."""
-        raise NotImplementedError
+        """The object a create of ``payload`` would have made (after an ambiguous create):
+        users by their unique UPN, groups by displayName and mailNickname together."""
