@@ -77,7 +77,8 @@ def test_a_run_whose_jobs_were_lost_resumes_after_its_lease(sync: Any) -> None:
 
     users = [add_user(sync, f"r{i}@example.com") for i in range(5)]
     lose_direct_jobs(sync)
-    sync.configure(FULL_SYNC_CHUNK="2", FULL_SYNC_LEASE="1")
+    # A lease long enough for three jobs on a loaded CI machine, short enough to wait out.
+    sync.configure(FULL_SYNC_CHUNK="2", FULL_SYNC_LEASE="3")
     run_id = trigger(sync.app).split()[-1]
     for _ in range(3):  # discovery (2 pages) and the first users chunk
         make_worker(sync.app).work(burst=True, max_jobs=1, logging_level="WARNING")
@@ -86,11 +87,11 @@ def test_a_run_whose_jobs_were_lost_resumes_after_its_lease(sync: Any) -> None:
     with sync.app.app_context():
         assert run_lock(sync.app).refresh(run_id)  # as a live chunk job does
     assert resume_stale(sync.app) is None  # the lease holds: not stale
-    time.sleep(1.2)  # no worker refreshed it: expired (a backlog looks the same)
+    time.sleep(3.2)  # no worker refreshed it: expired (a backlog looks the same)
     assert resume_stale(sync.app) == f"resumed {run_id}"
     assert handle(sync.app).queue.get_job_ids() == queued  # still queued: not doubled
     reset_queue(sync.app)  # now the jobs are lost with their worker
-    time.sleep(1.2)
+    time.sleep(3.2)
     assert resume_stale(sync.app) == f"resumed {run_id}"
     assert handle(sync.app).queue.get_job_ids() == queued
     sync.drain()
