@@ -11,34 +11,28 @@ history records, the outbox settlement and the dry-run plan.
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 
-from redis.exceptions import LockError
-
-from jobs import queue
 from jobs.fullsync.discover import DiscoveredView
 from jobs.fullsync.members import NotReady
-from jobs.graph import PlanEntry
 from jobs.queue import enqueue_sync
 from jobs.sync import engine, record
 from jobs.sync.context import SyncContext
 from jobs.sync.record import Outcome
 from webapp.extensions import db
-from webapp.models import PlanEntry as PlanRow
 from webapp.models import SyncState
 
-log = logging.getLogger(__name__)
 Step = Callable[[SyncContext, str, SyncState, DiscoveredView, datetime | None], Outcome]
 
 
 def run_one(ctx: SyncContext, kind: str, object_id: str, step: Step, view: DiscoveredView,
             since: datetime | None, lease: float) -> str:
     """Returns the object's status after the step ("locked": left to a direct sync)."""
-    with object_lock(kind, object_id, lease) as locked:
+    # The engine's lock, held only as long as the run's lease: a full-sync worker killed inside
+    # a step must not keep the resumed run (or direct syncs) off the object for minutes.
+    with engine.object_lock(kind, object_id, timeout=lease) as locked:
         if not locked:  # a direct sync holds it for long: it syncs the current state anyway
             enqueue_sync(kind, object_id)
             return "locked"
@@ -47,8 +41,8 @@ def run_one(ctx: SyncContext, kind: str, object_id: str, step: Step, view: Disco
         try:
             engine.check_pause(ctx)
             state = record.link_for_update(kind, object_id)
-            outcome = _planned(ctx, kind, object_id,
-                               lambda: step(ctx, object_id, state, view, since))
+            outcome = engine.planned(ctx, kind, object_id,
+                                     lambda: step(ctx, object_id, state, view, since))
             if _nothing_to_record(state, outcome, upto):
                 db.session.rollback()
                 return outcome.status
@@ -75,34 +69,3 @@ def _nothing_to_record(state: SyncState, outcome: Outcome, upto: int) -> bool:
     session = db.session
     return (outcome.action == "unchanged" and state.status == outcome.status == "synced"
             and upto == 0 and not (session.new or session.dirty or session.deleted))
-
-
-@contextmanager
-def object_lock(kind: str, object_id: str, lease: float) -> Iterator[bool]:
-    """`jobs.sync.engine.object_lock`'s lock (same key), living as long as the run's lease
-    rather than the engine's 300 s: a full-sync worker killed inside a step must not keep
-    the resumed run (or the object's direct syncs) off the object for minutes."""
-    lock = queue.handle().redis.lock(f"scim2entra:lock:{kind}:{object_id}",
-                                     timeout=max(lease, 1.0), blocking_timeout=30)
-    acquired = lock.acquire()
-    try:
-        yield bool(acquired)
-    finally:
-        if acquired:
-            try:
-                lock.release()
-            except LockError:  # expired meanwhile: nothing to release
-                log.warning("full-sync lock of %s %s had expired", kind, object_id)
-
-
-def _planned(ctx: SyncContext, kind: str, object_id: str,
-             body: Callable[[], Outcome]) -> Outcome:
-    if not ctx.dry_run:
-        return body()
-    plans: list[PlanEntry] = []
-    with ctx.graph.planning(plans):
-        outcome = body()
-    for entry in plans:
-        db.session.add(PlanRow(kind=kind, object_id=object_id, method=entry.method,
-                               path=entry.path, body=entry.body))
-    return outcome

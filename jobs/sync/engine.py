@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from redis.exceptions import LockError
 
 from jobs import queue
 from jobs.graph import AmbiguousWrite, AuthFailed, GraphSyncError, PlanEntry, Transient
@@ -67,19 +68,21 @@ def run(app: Flask, kind: str, object_id: str, carried_entra_id: str | None = No
 
 
 @contextmanager
-def object_lock(kind: str, object_id: str) -> Any:
-    """No object is synced by two workers at once (a retry job and a fresh change job)."""
+def object_lock(kind: str, object_id: str, timeout: float = LOCK_TIMEOUT) -> Iterator[bool]:
+    """No object is synced by two workers at once (a retry job and a fresh change job, or a
+    direct sync and the full sync: one key for all). `timeout` bounds how long a dead
+    worker's lock keeps the object from the others."""
     redis = queue.handle().redis
-    lock = redis.lock(f"scim2entra:lock:{kind}:{object_id}", timeout=LOCK_TIMEOUT,
+    lock = redis.lock(f"scim2entra:lock:{kind}:{object_id}", timeout=max(timeout, 1.0),
                       blocking_timeout=30)
-    acquired = lock.acquire()
+    acquired = bool(lock.acquire())
     try:
         yield acquired
     finally:
         if acquired:
             try:
                 lock.release()
-            except Exception:  # expired meanwhile: nothing to release
+            except LockError:  # expired meanwhile: nothing to release
                 log.warning("sync lock of %s %s had expired", kind, object_id)
 
 
@@ -103,11 +106,17 @@ def attempt(ctx: SyncContext, kind: str, object_id: str, carried: str | None,
 
 def _sync(ctx: SyncContext, kind: str, object_id: str, state: SyncState,
           carried: str | None) -> Outcome:
+    return planned(ctx, kind, object_id, lambda: SYNCERS[kind](ctx, object_id, state, carried))
+
+
+def planned(ctx: SyncContext, kind: str, object_id: str, body: Callable[[], Outcome]
+            ) -> Outcome:
+    """Run `body`; in dry-run, the writes it would have sent are stored as plan entries."""
     if not ctx.dry_run:
-        return SYNCERS[kind](ctx, object_id, state, carried)
+        return body()
     plans: list[PlanEntry] = []
     with ctx.graph.planning(plans):
-        outcome = SYNCERS[kind](ctx, object_id, state, carried)
+        outcome = body()
     for entry in plans:
         db.session.add(PlanRow(kind=kind, object_id=object_id, method=entry.method,
                                path=entry.path, body=entry.body))
