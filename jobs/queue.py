@@ -70,6 +70,11 @@ def sync_job_id(kind: str, object_id: str) -> str:
     return f"sync-{kind}-{object_id}"
 
 
+def retry_job_id(kind: str, object_id: str) -> str:
+    """The delayed retry of an object's sync (backoff, or a change meeting two busy ids)."""
+    return f"retry-{kind}-{object_id}"
+
+
 def follow_job_id(kind: str, object_id: str) -> str:
     """The second job id of an object: a change arriving while its sync job runs."""
     return f"follow-{kind}-{object_id}"
@@ -103,7 +108,7 @@ def enqueue_sync(kind: str, object_id: str, app: Flask | None = None,
                     return True
         with contextlib.suppress(DuplicateJobError):  # a retry is due soon anyway
             queue.enqueue_in(timedelta(seconds=1), SYNC_JOB, kind, object_id, entra_id,
-                             job_id=f"retry-{kind}-{object_id}", unique=True, result_ttl=0)
+                             job_id=retry_job_id(kind, object_id), unique=True, result_ttl=0)
     except (RedisError, OSError) as exc:
         log.warning("queue unreachable, %s %s stays in the outbox: %s", kind, object_id, exc)
         return False

@@ -9,7 +9,7 @@ from typing import Any
 from scim import store
 from scim.errors import InvalidFilter, InvalidValue, ScimError
 from scim.filter import parse_filter
-from scim.query import order_by, where_clause
+from scim.query import order_by, page_window, where_clause
 from scim.render import render
 from scim.schemas import LIST_RESPONSE_URN, ResourceType
 
@@ -19,15 +19,6 @@ def _csv(value: Any) -> list[str] | None:
         return None
     parts = value if isinstance(value, list) else str(value).split(",")
     return [str(p).strip() for p in parts if str(p).strip()] or None
-
-
-def _int(value: Any, name: str, default: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValue(f"{name} must be an integer, not {value!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -45,15 +36,14 @@ class ListQuery:
         limit = int(settings["FILTER_MAX_RESULTS"])
         # RFC 7644 §3.4.2.4: startIndex < 1 is read as 1; count < 0 as 0; past the
         # advertised maximum the provider may return fewer (it says so in itemsPerPage).
-        start = max(_int(values.get("startIndex"), "startIndex", 1), 1)
-        count = min(max(_int(values.get("count"), "count", limit), 0), limit)
+        window = page_window(values.get("startIndex"), values.get("count"), limit, limit)
         order = str(values.get("sortOrder") or "ascending").lower()
         if order not in {"ascending", "descending"}:
             raise InvalidValue("sortOrder must be ascending or descending")
         return cls(
             filter=values.get("filter") or None,
-            start_index=start,
-            count=count,
+            start_index=window.start_index,
+            count=window.count,
             sort_by=values.get("sortBy") or None,
             sort_order=order,
             attributes=_csv(values.get("attributes")),

@@ -8,7 +8,7 @@ from datetime import timedelta
 from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 
-from jobs.queue import SYNC_JOB, handle
+from jobs.queue import SYNC_JOB, handle, retry_job_id
 
 MAX_ATTEMPTS = 8
 MAX_DELAY = 300.0
@@ -33,7 +33,7 @@ def schedule_retry(kind: str, object_id: str, entra_id: str | None, *, attempts:
     try:
         handle().queue.enqueue_in(
             timedelta(seconds=wait), SYNC_JOB, kind, object_id, entra_id,
-            job_id=f"retry-{kind}-{object_id}", unique=True, result_ttl=0)
+            job_id=retry_job_id(kind, object_id), unique=True, result_ttl=0)
     except DuplicateJobError:
         pass  # a retry is already scheduled: it will read the state as it is then
     except (RedisError, OSError):
