@@ -11,8 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+import uuid
+
+from redis import Redis
 
 from jobs.graph import GraphBoundary, GraphSettings, UsersClient
+from jobs.graph.delta import read_page
+from jobs.graph.delta_mirror import DeltaMirror, full_round_url
 from tests.emulator.server import EntraEmulator
 
 SELECT = ["id", "userPrincipalName", "mail", "displayName", "onPremisesImmutableId"]
@@ -20,6 +25,30 @@ SELECT = ["id", "userPrincipalName", "mail", "displayName", "onPremisesImmutable
 
 def raw(boundary: GraphBoundary) -> int:
     return sum(1 for _ in UsersClient(boundary).discover(select=SELECT))
+
+
+def delta(boundary: GraphBoundary) -> int:
+    """A full users delta round, raw pages: what full-sync discovery reads per page
+    (jobs/fullsync/discover.py read_page; user-delta)."""
+    url: str | None = full_round_url(boundary, "users", SELECT)
+    count = 0
+    while url:
+        page = read_page(boundary, url)
+        count += len(page.get("value", []))
+        url = page.get("@odata.nextLink")
+    return count
+
+
+def mirrored(boundary: GraphBoundary, redis_url: str = "redis://127.0.0.1:6379/7") -> int:
+    """That round kept in a Redis mirror with two match-key indexes, as discovery keeps it."""
+    mirror = DeltaMirror(Redis.from_url(redis_url), "users",
+                         prefix=f"bench:mirror:{uuid.uuid4().hex}",
+                         index_keys=("mail", "userPrincipalName"))
+    try:
+        mirror.refresh(boundary, SELECT)
+        return len(mirror)
+    finally:
+        mirror.clear()
 
 
 def typed(boundary: GraphBoundary) -> int:

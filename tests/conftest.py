@@ -53,6 +53,15 @@ def reset_queue(app: Flask) -> None:
     queue.connection.delete(domains_key(QUEUE_NAME))
 
 
+def forget_mirrors(app: Flask) -> None:
+    """The Entra objects full syncs keep between runs (each test's tenant starts empty)."""
+    from jobs.queue import handle
+
+    redis = handle(app).redis
+    for key in redis.scan_iter(match=f"scim2entra:{QUEUE_NAME}:fullsync:mirror:*"):
+        redis.delete(key)
+
+
 def _worker_index() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return int(worker.removeprefix("gw") or 0)
@@ -243,6 +252,7 @@ def sync(database_url: str, redis_url: str, entra: Any, tmp_path: Any) -> Iterat
     app = make_app(database_url, redis_url, str(tmp_path), **emulator_config(entra))
     _empty_tables(app)
     reset_queue(app)
+    forget_mirrors(app)
     with app.app_context():
         token = create_token("sync-test")
     yield SyncHarness(app, entra, token)

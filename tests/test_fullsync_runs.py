@@ -107,7 +107,7 @@ def test_refused_discovery_fails_the_run_and_frees_the_lock(sync: Any) -> None:
 
     add_user(sync, "alice@example.com")
     lose_direct_jobs(sync)
-    sync.entra.add_fault("status", status=403, method="GET", path_re="^/users$", count=1)
+    sync.entra.add_fault("status", status=403, method="GET", path_re="^/users/delta$", count=1)
     trigger(sync.app)
     sync.drain()
     last = progress_now(sync.app)
@@ -143,4 +143,4 @@ def test_resume_during_discovery_neither_doubles_nor_repeats_pages(sync: Any) ->
     last = progress_now(sync.app)
     assert last is not None and last["run_id"] == run_id and last["state"] == "done"
     assert last["phases"]["users"] == {"done": 1, "total": 1}
-    assert sync.entra.audit.count(method="GET", path_re="^/users$") == 1
+    assert sync.entra.audit.count(method="GET", path_re="^/users/delta$") == 1

@@ -137,7 +137,7 @@ def test_sync_full_wait_shows_progress_and_exits_0(sync: Any, tmp_path: Path) ->
 
 
 def test_sync_full_wait_exits_non_zero_with_the_error(sync: Any, tmp_path: Path) -> None:
-    sync.entra.add_fault("status", status=403, method="GET", path_re="^/users$", count=1)
+    sync.entra.add_fault("status", status=403, method="GET", path_re="^/users/delta$", count=1)
     proc = subprocess.Popen([sys.executable, "-m", "webapp", "sync", "full", "--wait"],
                             env=process_env(sync.app, tmp_path / "cli"), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -17,6 +18,7 @@ from jobs.graph.delta import (
     forget_delta_link,
     groups_delta,
     load_delta_link,
+    read_page,
     save_delta_link,
     users_delta,
 )
@@ -100,7 +102,7 @@ def mirror(redis_url: str) -> Iterator[DeltaMirror]:
     conn = redis_lib.Redis.from_url(redis_url)
     kept = DeltaMirror(conn, "users", prefix=f"test:mirror:{uuid.uuid4().hex}")
     yield kept
-    conn.delete(kept.objects_key, kept.link_key)
+    kept.clear()
     conn.close()
 
 
@@ -132,3 +134,74 @@ def test_mirror_starts_over_after_410_or_a_lost_link(
     mirror.redis.hset(mirror.objects_key, "stale", "{}")
     mirror.refresh(graph, SELECT)
     assert len(mirror) == 6 and "stale" not in {u.get("id") for u in mirror.objects()}
+
+
+def keyed_mirror(redis_url: str, kind: str, **options: Any) -> DeltaMirror:
+    conn = redis_lib.Redis.from_url(redis_url)
+    return DeltaMirror(conn, kind, prefix=f"test:mirror:{uuid.uuid4().hex}", **options)
+
+
+def dump(mirror: DeltaMirror) -> dict[bytes, Any]:
+    return {key: mirror.redis.hgetall(key) for key in mirror.redis.scan_iter(
+        match=f"{mirror.base}:*") if mirror.redis.type(key) == b"hash"}
+
+
+def test_mirror_indexes_follow_changes_and_a_page_twice_changes_nothing(
+        entra: EntraEmulator, graph: GraphBoundary, redis_url: str) -> None:
+    mirror = keyed_mirror(redis_url, "users", index_keys=("mail",))
+    select = [*SELECT, "mail"]
+    a = entra.state.seed_user("a@example.com", mail="a@example.com")["id"]
+    b = entra.state.seed_user("b@example.com", mail="b@example.com")["id"]
+    c = entra.state.seed_user("c@example.com", mail="Shared@example.com")["id"]
+    d = entra.state.seed_user("d@example.com", mail="shared@example.com")["id"]
+    try:
+        mirror.refresh(graph, select)
+        assert mirror.ids_for("mail", "SHARED@example.com") == [c, d]  # ambiguous: both
+        UsersClient(graph).update(a, {"mail": "a.new@example.com"})
+        UsersClient(graph).delete(b)
+        UsersClient(graph).update(d, {"mail": "d@example.com"})
+        link = mirror.kept_link(mirror.full_url(graph, select))
+        assert link is not None
+        page = read_page(graph, link)
+        assert mirror.apply_page(page) is None
+        once = dump(mirror)
+        assert mirror.apply_page(page) is None  # a resumed job applies its page again
+        assert dump(mirror) == once
+        assert mirror.ids_for("mail", "a@example.com") == []
+        assert mirror.ids_for("mail", "A.New@example.com") == [a]
+        assert mirror.ids_for("mail", "b@example.com") == [] and mirror.get(b) is None
+        assert mirror.ids_for("mail", "shared@example.com") == [c]
+        assert mirror.ids_for("mail", "d@example.com") == [d]
+    finally:
+        mirror.clear()
+
+
+def test_mirror_keeps_each_groups_members(entra: EntraEmulator, graph: GraphBoundary,
+                                          redis_url: str) -> None:
+    mirror = keyed_mirror(redis_url, "groups", members=True)
+    select = ["displayName", "members"]
+    alice = entra.state.seed_user("alice@example.com")["id"]
+    bob = entra.state.seed_user("bob@example.com")["id"]
+    team = entra.state.seed_group("Team", members=[alice])["id"]
+    empty = entra.state.seed_group("Empty")["id"]
+    try:
+        mirror.refresh(graph, select)
+        assert mirror.members_of(team) == {alice} and mirror.members_of(empty) == set()
+        assert mirror.members_of("no-such-group") is None  # not known: read the list
+        entra.state.add_member(team, bob)
+        entra.state.remove_member(team, alice)
+        entra.state.add_member(empty, alice)
+        assert mirror.refresh(graph, select) == 1
+        assert mirror.members_of(team) == {bob} and mirror.members_of(empty) == {alice}
+        entra.state.delete(empty)
+        mirror.refresh(graph, select)
+        assert mirror.members_of(empty) is None
+        assert not mirror.redis.exists(mirror.members_key(empty))
+        mirror.redis.sadd(mirror.members_key(team), "stale")
+        entra.expire_delta_tokens()
+        mirror.refresh(graph, select)  # 410: a full round, members read again
+        assert mirror.members_of(team) == {bob}
+        without = DeltaMirror(mirror.redis, "groups", prefix=mirror.base.rsplit(":", 1)[0])
+        assert without.members_of(team) is None  # rounds without members: not known
+    finally:
+        mirror.clear()

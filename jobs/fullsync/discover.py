@@ -1,27 +1,37 @@
-"""Discovery: every Entra user and group read once per run, as raw JSON pages.
+"""Discovery: every Entra user and group, kept between runs and updated by delta queries.
 
-`GET /users` and `GET /groups` with `$select` and `$top=999` (the user-list / group-list
-pages; graph "paging": follow `@odata.nextLink`) through the Graph boundary, so no SDK model
-is parsed (11–15 ms per user, graph-facts.md). One RQ job reads one page and chains the next,
-so a 100k-user tenant is 100 short jobs. What a page holds goes to Redis, where the chunk
-jobs look it up: the objects by id, and an index per match key (lower case; Graph compares
-these keys case-insensitively) from value to the ids holding it, so two Entra objects on one
-value are seen as ambiguous instead of one being guessed.
+Users and groups are read with delta queries (delta-query-overview, user-delta, group-delta:
+`GET /users/delta` and `/groups/delta` with `$select`, `Prefer: odata.maxpagesize=999`,
+following `@odata.nextLink` to the `@odata.deltaLink`) as raw JSON pages through the Graph
+boundary, so no SDK model is parsed (11–15 ms per user, graph-facts.md). What the pages hold
+goes to a Redis mirror kept from one run to the next (`jobs/graph/delta_mirror.py`): the
+objects by id, an index per match key, and each group's member ids (`members@delta`). The
+first run reads everything; a later run goes on from the kept deltaLink and reads only what
+changed. A 410 (`DeltaExpired`), a lost mirror or a changed `$select` / match keys start a
+full round inside the run. One RQ job reads one page and chains the next, so a first run
+on a 100k-user tenant is 100 short jobs; the deltaLink is kept only by a round's last page.
+The chunk jobs look objects up in the mirror through `DiscoveredView`.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
 from jobs.fullsync import keys
+from jobs.graph.delta import DeltaExpired, forget_delta_link, save_delta_link
+from jobs.graph.delta import read_page as read_delta_page
+from jobs.graph.delta_mirror import DeltaMirror, full_round_url
 from jobs.graph.groups import GROUP_SELECT
 from jobs.graph.users import USER_SELECT
 from jobs.sync.context import SyncContext
 from mappings import ObjectError
+
+log = logging.getLogger(__name__)
 
 # Updatable properties a custom mapping may set, read too so their drift can be seen
 # (a property not read is compared by the payload hash only).
@@ -30,56 +40,67 @@ USER_EXTRA = (
     "city", "country", "state", "streetAddress", "postalCode", "usageLocation", "employeeId",
     "employeeType", "preferredLanguage", "otherMails",
 )
-SELECT = {"user": (*USER_SELECT, *USER_EXTRA), "group": (*GROUP_SELECT, "visibility")}
+# "members" gives groups their members@delta (group-delta), so the members phase needs no
+# member-list read for a group the mirror knows.
+SELECT = {"user": (*USER_SELECT, *USER_EXTRA),
+          "group": (*GROUP_SELECT, "visibility", "members")}
 RUN_TTL = 3 * 24 * 3600  # seconds: a run's data outlives any run; deleted when it ends
-
-
-def first_url(ctx: SyncContext, kind: str) -> str:
-    client = ctx.users if kind == "user" else ctx.groups
-    return ctx.graph.url(client.collection, {"$select": ",".join(SELECT[kind]), "$top": 999})
-
-
-def read_page(ctx: SyncContext, url: str) -> tuple[list[dict[str, Any]], str | None]:
-    page = ctx.graph.get_json(url)
-    items = [item for item in page.get("value", []) if item.get("id")]
-    return items, page.get("@odata.nextLink")
 
 
 def index_keys(ctx: SyncContext, kind: str) -> tuple[str, ...]:
     return ctx.users.match_keys if kind == "user" else ctx.groups.match_keys
 
 
-def store(redis: Redis, run_id: str, kind: str, items: list[dict[str, Any]],
-          match_keys: Iterable[str]) -> None:
-    """Keep the page's objects and index them by each match key (re-reading a page after a
-    resume adds nothing twice)."""
-    if not items:
-        return
-    objects = keys.run(run_id, kind, "obj")
-    with redis.pipeline() as pipe:
-        pipe.hset(objects, mapping={item["id"]: json.dumps(item) for item in items})
-        pipe.expire(objects, RUN_TTL)
-        pipe.execute()
-    for key in match_keys:
-        _index(redis, keys.run(run_id, kind, "idx", key), items, key)
+def mirror(redis: Redis, kind: str, ctx: SyncContext | None = None) -> DeltaMirror:
+    """The kept objects of ``kind``; ``ctx`` gives the index keys a page must maintain."""
+    return DeltaMirror(redis, f"{kind}s", prefix=keys.mirror(),
+                       index_keys=index_keys(ctx, kind) if ctx else (),
+                       members=kind == "group")
 
 
-def _index(redis: Redis, name: str, items: list[dict[str, Any]], key: str) -> None:
-    found: dict[str, list[str]] = {}
-    for item in items:
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            found.setdefault(value.lower(), []).append(item["id"])
-    if not found:
-        return
-    values = list(found)
-    known = redis.hmget(name, values)
-    merged: dict[Any, Any] = {}
-    for value, before in zip(values, known, strict=True):
-        ids = json.loads(before) if before else []
-        merged[value] = json.dumps(list(dict.fromkeys([*ids, *found[value]])))
-    redis.hset(name, mapping=merged)
-    redis.expire(name, RUN_TTL)
+def full_url(ctx: SyncContext, kind: str) -> str:
+    """The first page of a full round (every object)."""
+    return full_round_url(ctx.graph, f"{kind}s", SELECT[kind])
+
+
+def first_url(ctx: SyncContext, redis: Redis, kind: str) -> str:
+    """Where this run's discovery of ``kind`` starts: the kept deltaLink, or a full round."""
+    full = full_url(ctx, kind)
+    return mirror(redis, kind, ctx).kept_link(full) or full
+
+
+def read_page(ctx: SyncContext, url: str) -> dict[str, Any]:
+    """One raw delta page; `DeltaExpired` on 410."""
+    return read_delta_page(ctx.graph, url)
+
+
+@dataclass
+class PageRead:
+    count: int  # objects (changes) on the page
+    next_url: str | None  # None: the round ended and its deltaLink is kept
+    restarted: bool = False  # next_url begins a full round (410, or the mirror was lost)
+
+
+def read_into_mirror(ctx: SyncContext, redis: Redis, kind: str, url: str) -> PageRead:
+    """Read one page into the mirror. The first page of a full round empties the mirror
+    first (again if it is retried: nothing later was applied, the run's cursor saw to it)."""
+    kept = mirror(redis, kind, ctx)
+    full = full_url(ctx, kind)
+    if url == full:
+        kept.begin_full(full)
+        forget_delta_link(f"{kind}s")
+    elif not kept.in_round():
+        log.warning("discovery of %ss: the mirror was lost mid-round; a full round", kind)
+        return PageRead(0, full, restarted=True)
+    try:
+        page = read_page(ctx, url)
+    except DeltaExpired as exc:  # delta-query-overview "Synchronization reset"
+        log.warning("discovery of %ss: %s; a full round", kind, exc)
+        return PageRead(0, full, restarted=True)
+    next_url = kept.apply_page(page)
+    if next_url is None:
+        save_delta_link(f"{kind}s", kept.kept_link(full))  # for operators (SyncControl)
+    return PageRead(len(page.get("value", [])), next_url)
 
 
 class Ambiguous(ObjectError):
@@ -92,22 +113,24 @@ class Ambiguous(ObjectError):
 
 
 class DiscoveredView:
-    """A run's discovered objects of one kind, read from Redis as a chunk needs them."""
+    """The discovered objects of one kind (the mirror), read from Redis as a chunk needs
+    them. ``run_id`` names the run reading them."""
 
     def __init__(self, redis: Redis, run_id: str, kind: str) -> None:
         self.redis = redis
         self.run_id = run_id
         self.kind = kind
+        self.mirror = mirror(redis, kind)
 
     def get(self, entra_id: str) -> dict[str, Any] | None:
-        raw = self.redis.hget(keys.run(self.run_id, self.kind, "obj"), entra_id)
-        return json.loads(raw) if raw else None  # type: ignore[arg-type]
+        return self.mirror.get(entra_id)
 
     def ids_for(self, key: str, value: Any) -> list[str]:
-        if not isinstance(value, str) or not value:
-            return []
-        raw = self.redis.hget(keys.run(self.run_id, self.kind, "idx", key), value.lower())
-        return list(json.loads(raw)) if raw else []  # type: ignore[arg-type]
+        return self.mirror.ids_for(key, value)
+
+    def members_of(self, entra_id: str) -> set[str] | None:
+        """A group's member ids as discovery saw them; None: not known, read the list."""
+        return self.mirror.members_of(entra_id)
 
     def match(self, match_keys: Iterable[str], values: dict[str, Any]) -> dict[str, Any] | None:
         """The first match key (in order) that names exactly one object; two or more on a

@@ -18,6 +18,11 @@ def lock() -> str:
     return f"{prefix()}:lock"
 
 
+def mirror() -> str:
+    """Prefix of the Entra objects kept between runs (jobs/graph/delta_mirror.py)."""
+    return f"{prefix()}:mirror"
+
+
 def run(run_id: str, *parts: str) -> str:
     """A key of one run's data (discovery indexes, chunk lists, counters)."""
     return ":".join((prefix(), "run", run_id, *parts))

@@ -128,7 +128,7 @@ def start_phase(app: Flask, run_id: str, phase: str) -> None:
     redis.set(keys.run(run_id, "phase"), phase, ex=discover.RUN_TTL)
     if phase.startswith("discover_"):
         kind = phase.removeprefix("discover_")[:-1]
-        url = discover.first_url(sync_context(app), kind)
+        url = discover.first_url(sync_context(app), redis, kind)
         _enqueue_discover(app, run_id, phase, url, 0)
         return
     parts = list(chunks.split(chunks.objects_of(phase), chunks.chunk_size(app, phase)))
@@ -201,22 +201,21 @@ def discover_page(app: Flask, run_id: str, phase: str, url: str, page: int) -> s
         if _cursor(redis, run_id) != (phase, page):
             return "an older page, already read"  # a duplicate after a resume
         kind = phase.removeprefix("discover_")[:-1]
-        try:
-            items, next_url = discover.read_page(ctx, url)
+        try:  # a 410 or a lost mirror is no failure: read.next_url starts a full round
+            read = discover.read_into_mirror(ctx, redis, kind, url)
         except Exception as exc:  # AuthFailed, a bad request, retries exhausted: run failed
             log.exception("full sync %s: discovery failed", run_id)
             finish(app, run_id, f"discovery of {kind}s failed: {exc}")
             return "failed"
-        discover.store(redis, run_id, kind, items, discover.index_keys(ctx, kind))
-        progress.add_done(redis, run_id, phase, len(items))
+        progress.add_done(redis, run_id, phase, read.count)
         progress.set_total(redis, run_id, phase,
                            int(redis.hget(keys.run(run_id, "done"), phase) or 0))  # type: ignore[arg-type]
         progress.publish(redis, run_id)
-        if next_url:
-            _enqueue_discover(app, run_id, phase, next_url, page + 1)
+        if read.next_url:
+            _enqueue_discover(app, run_id, phase, read.next_url, page + 1)
         elif chunks.phase_finished(redis, run_id, phase):  # once, even if run twice
             advance(app, run_id, phase)
-        return f"page {page}: {len(items)}"
+        return f"page {page}: {read.count}" + (", a full round next" if read.restarted else "")
 
 
 def _cursor(redis: Redis, run_id: str) -> tuple[str, int] | None:

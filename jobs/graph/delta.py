@@ -8,21 +8,19 @@ back; "deleted": gone for good). Groups selected with ``members`` carry ``member
 (removed members flagged ``@removed``); "the same group may appear more than once" across
 pages when it has many members, so callers merge by id. A stale token answers 410 Gone
 (error code ``syncStateNotFound`` or ``resyncRequired``, delta-query-overview "Synchronization
-reset"): ``DeltaExpired``; the caller forgets the link and runs a full discovery.
+reset"): ``DeltaExpired``; the caller forgets the link and runs a full round.
 
-Interface for discovery (jobs/fullsync)::
+A round in one call::
 
-    link = load_delta_link("users")            # None: first run or after DeltaExpired
-    try:
-        rnd = users_delta(boundary, link, select)
-        for change in rnd:                     # DeltaChange: id, attributes, removed, members
-            ...
-        save_delta_link("users", rnd.delta_link)   # only after every change is handled
-    except DeltaExpired:
-        forget_delta_link("users")             # then: full discovery (GET /users pages)
+    rnd = users_delta(boundary, link, select)  # link None: every user
+    for change in rnd:                         # DeltaChange: id, attributes, removed, members
+        ...
+    link = rnd.delta_link                      # only after every change is handled
 
-``load/save/forget_delta_link`` need an app context (SyncControl rows ``delta_users`` and
-``delta_groups``).
+Full-sync discovery reads page by page into a Redis mirror that keeps its own link
+(``jobs/graph/delta_mirror.py``); it records the link of each finished round in SyncControl
+for operators too (``save/forget_delta_link``, rows ``delta_users`` and ``delta_groups``;
+an app context is needed).
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ def knobs_view(core: Core) -> dict[str, Any]:
         "replication_delay_ms": knobs.replication_delay_ms,
         "replication_hides_lists": knobs.replication_hides_lists,
         "token_lifetime_s": core.tokens.lifetime, "delta_token_ttl_s": core.delta_token_ttl_s,
-        "clock_offset_s": core.state.clock.offset, "signed_in_user": core.apps.signed_in_user,
+        "delta_page_max": core.delta_page_max, "clock_offset_s": core.state.clock.offset,
+        "signed_in_user": core.apps.signed_in_user,
         "write_quota": quota,
     }
 
@@ -56,6 +57,8 @@ def apply_knobs(core: Core, values: dict[str, Any]) -> None:
             core.tokens.lifetime = int(value)
         elif key == "delta_token_ttl_s":
             core.delta_token_ttl_s = float(value)
+        elif key == "delta_page_max":
+            core.delta_page_max = max(1, int(value))
         elif key == "clock_offset_s":
             core.state.clock.offset = float(value)
         elif key == "signed_in_user":
@@ -71,6 +74,7 @@ def reset(core: Core) -> None:
     core.knobs.reset()
     core.tokens.lifetime = 3599
     core.delta_token_ttl_s = 7 * 24 * 3600
+    core.delta_page_max = 999
     core.audit.clear()
 
 

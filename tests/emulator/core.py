@@ -26,6 +26,9 @@ class Core:
     graph_base: str = ""  # http://127.0.0.1:PORT (no /v1.0)
     authority_base: str = ""  # https://127.0.0.1:PORT
     delta_token_ttl_s: float = 7 * 24 * 3600  # directory delta tokens live 7 days
+    # odata.maxpagesize is a preference: "the service may return fewer" (paging); tests lower
+    # this cap to see a round of several pages without seeding a thousand objects
+    delta_page_max: int = 999
     dispatch: Callable[[Any], Any] | None = None  # the Graph pipeline, for $batch items
 
     @property

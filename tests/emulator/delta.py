@@ -46,8 +46,8 @@ def _page_size(ctx: Ctx) -> int:
     for part in prefer.split(","):
         name, _, value = part.strip().partition("=")
         if name.lower() == "odata.maxpagesize" and value.isdigit():
-            return max(1, min(int(value), 999))
-    return PAGE
+            return max(1, min(int(value), ctx.core.delta_page_max))
+    return min(PAGE, ctx.core.delta_page_max)
 
 
 def _ids_filter(ctx: Ctx) -> set[str] | None:
