@@ -47,8 +47,9 @@ def _orphans(kind: str, model: Any) -> list[tuple[str, str]]:
 
 def chunk_size(app: Flask, phase: str) -> int:
     size = max(int(float(app.config["SCIM2ENTRA"].get("FULL_SYNC_CHUNK") or 500)), 1)
-    # a group's members step reads its member list and may write 20 members per request
-    return max(size // 10, 1) if phase == "members" else size
+    # A group's members step may write many times (20 members per request): chunks of a
+    # fiftieth keep every worker busy in this phase (50 groups → 5 chunks at the default).
+    return max(size // 50, 1) if phase == "members" else size
 
 
 def split(items: list[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:

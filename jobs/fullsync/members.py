@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from jobs.fullsync.discover import DiscoveredView
+from jobs.fullsync.reconcile import Window
 from jobs.graph import WriteResult
 from jobs.sync import groups as group_sync
 from jobs.sync.context import SyncContext
@@ -30,7 +31,8 @@ class NotReady(Exception):
 
 
 def reconcile_members(ctx: SyncContext, object_id: str, state: SyncState,
-                      view: DiscoveredView, since: datetime | None) -> Outcome:
+                      view: DiscoveredView, since: datetime | None,
+                      window: Window | None = None) -> Outcome:  # (creates nothing)
     if db.session.get(ScimGroup, object_id) is None or not state.entra_id:
         raise NotReady(object_id)
     if state.status not in SETTLED:

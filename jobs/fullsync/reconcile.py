@@ -11,6 +11,7 @@ sent when the payload hash changed, as a direct sync would.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from jobs.sync.record import Outcome, remember_remote
 from jobs.sync.scope import out_of_scope
 from mappings import Connection, MappedPayload, payload_hash
 from scim import store
-from scim.schemas import GROUP, USER
+from scim.schemas import GROUP, USER, ResourceType
 from webapp.extensions import db
 from webapp.models import ScimGroup, ScimUser, SyncState
 from webapp.secrets_box import unseal
@@ -34,15 +35,35 @@ from webapp.secrets_box import unseal
 Evaluate = Callable[[Connection | None], MappedPayload]
 
 
+@dataclass(frozen=True)
+class Window:
+    """The objects a step runs beside (`jobs/fullsync/window.py`): their SCIM documents read
+    in one query, and their first creates deferred to the window's one $batch."""
+
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class CreateLater(Exception):
+    """A first create that may wait: the caller (`jobs/fullsync/window.py`) sends it in one
+    JSON $batch with the other creates of its window, instead of one request each."""
+
+    def __init__(self, client: DirectoryClient, body: dict[str, Any],
+                 hints: dict[str, Any]) -> None:
+        super().__init__(f"create later: {client.kind}")
+        self.client = client
+        self.body = body
+        self.hints = hints
+
+
 def reconcile_user(ctx: SyncContext, object_id: str, state: SyncState, view: DiscoveredView,
-                   since: datetime | None) -> Outcome:
+                   since: datetime | None, window: Window | None = None) -> Outcome:
     row = db.session.get(ScimUser, object_id)
     if row is None:  # deleted locally and still linked: the deletion action (scope cleanup)
         return user_sync.deprovision_deleted(ctx, object_id, state, None)
     reason = out_of_scope(row, ctx.settings)
     if reason is not None:
         return user_sync.leave_scope(ctx, row, state, reason)
-    resource = store.full_document(USER, row)
+    resource = _document(USER, row, window)
     password = unseal(row.password_enc)
 
     def evaluate(connection: Connection | None) -> MappedPayload:
@@ -50,24 +71,31 @@ def reconcile_user(ctx: SyncContext, object_id: str, state: SyncState, view: Dis
                                                  ctx.provider())
 
     hints = user_sync._hints(resource)  # mail from the SCIM primary email
-    return reconcile(ctx, ctx.users, state, evaluate, view, hints, since)
+    return reconcile(ctx, ctx.users, state, evaluate, view, hints, since, window)
 
 
 def reconcile_group(ctx: SyncContext, object_id: str, state: SyncState, view: DiscoveredView,
-                    since: datetime | None) -> Outcome:
+                    since: datetime | None, window: Window | None = None) -> Outcome:
     row = db.session.get(ScimGroup, object_id)
     if row is None:
         return group_sync.deprovision_deleted(ctx, object_id, state, None)
-    resource = store.full_document(GROUP, row)
+    resource = _document(GROUP, row, window)
 
     def evaluate(connection: Connection | None) -> MappedPayload:
         return ctx.load_mappings().evaluate_group(resource, connection, ctx.provider())
 
-    return reconcile(ctx, ctx.groups, state, evaluate, view, {}, since)
+    return reconcile(ctx, ctx.groups, state, evaluate, view, {}, since, window)
+
+
+def _document(rt: ResourceType, row: ScimUser | ScimGroup, window: Window | None
+              ) -> dict[str, Any]:
+    found = window.documents.get(row.id) if window is not None else None
+    return found if found is not None else store.full_document(rt, row)
 
 
 def reconcile(ctx: SyncContext, client: DirectoryClient, state: SyncState, evaluate: Evaluate,
-              view: DiscoveredView, hints: dict[str, Any], since: datetime | None) -> Outcome:
+              view: DiscoveredView, hints: dict[str, Any], since: datetime | None,
+              window: Window | None = None) -> Outcome:
     payload = evaluate(connection_of(state))
     if state.entra_id:
         remote = view.get(state.entra_id)
@@ -78,6 +106,8 @@ def reconcile(ctx: SyncContext, client: DirectoryClient, state: SyncState, evalu
     body = conform(client.kind, payload.graph_json, state.object_id)
     found = view.match(client.match_keys, {**body, **hints})
     if found is None:
+        if window is not None and not ctx.dry_run and not state.create_attempted:
+            raise CreateLater(client, body, hints)  # sent with others in one $batch
         _, outcome = push(ctx, client, state, payload, hints)  # create (or link on conflict)
         return outcome
     # Linked now: evaluate again with the connection, as the next direct sync will (the

@@ -27,8 +27,9 @@ from rq.job import Job, JobStatus
 from jobs.fullsync import chunks, discover, keys, progress
 from jobs.fullsync.lock import RunLock
 from jobs.fullsync.members import reconcile_members
-from jobs.fullsync.objects import Step, run_one
+from jobs.fullsync.objects import Step
 from jobs.fullsync.reconcile import reconcile_group, reconcile_user
+from jobs.fullsync.window import WINDOW, run_window
 from jobs.queue import JOB_TTL, handle
 from jobs.sync import control
 from jobs.sync.context import sync_context
@@ -37,7 +38,6 @@ from webapp.models import utcnow
 log = logging.getLogger(__name__)
 PHASES = ("discover_users", "discover_groups", "users", "groups", "members", "cleanup")
 DISCOVER_JOB = "jobs.tasks.full_sync_discover"
-REFRESH_EVERY = 10  # objects between two lease refreshes inside a chunk
 STEPS: dict[tuple[str, str], Step] = {
     ("users", "user"): reconcile_user, ("cleanup", "user"): reconcile_user,
     ("groups", "group"): reconcile_group, ("cleanup", "group"): reconcile_group,
@@ -237,10 +237,12 @@ def run_chunk(app: Flask, run_id: str, phase: str, n: int) -> str:
         ctx = sync_context(app)
         since = _started(redis, run_id)
         lease = run_lock(app).lease_ms / 1000
-        for i, (kind, object_id) in enumerate(items):
-            run_one(ctx, kind, object_id, STEPS[(phase, kind)], _view(redis, run_id, kind),
-                    since, lease)
-            if i % REFRESH_EVERY == REFRESH_EVERY - 1 and not _holds(app, run_id):
+        for start in range(0, len(items), WINDOW):
+            window = items[start:start + WINDOW]
+            for kind in dict.fromkeys(k for k, _ in window):  # one step per kind
+                run_window(ctx, kind, [i for k, i in window if k == kind],
+                           STEPS[(phase, kind)], _view(redis, run_id, kind), since, lease)
+            if not _holds(app, run_id):  # refreshed once per window
                 return "lease lost"
         first, last = chunks.complete(redis, run_id, phase, n)
         if first:

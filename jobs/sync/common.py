@@ -57,15 +57,21 @@ def push(ctx: SyncContext, client: DirectoryClient, state: SyncState, payload: M
     if ctx.dry_run:
         # Nothing was written: keep no fake id, so the plan shows the real next step.
         return result, Outcome("planned", result.action, "dry-run: planned, not sent")
-    # What Entra holds now, as far as we know: what we sent (Graph answers a create with its
-    # default properties only, so onPremisesImmutableId would otherwise be lost for the next
-    # run's `connection.attributes`), overlaid by what Graph answered or the found object had.
+    remember_write(state, body, digest, result)
+    return result, Outcome("synced", result.action)
+
+
+def remember_write(state: SyncState, body: dict[str, Any], digest: str,
+                   result: WriteResult) -> None:
+    """Keep the link and what Entra holds now, as far as we know: what we sent (Graph answers
+    a create with its default properties only, so onPremisesImmutableId would otherwise be
+    lost for the next run's `connection.attributes`), overlaid by what Graph answered or the
+    found object had."""
     attributes = dict(state.remote_attributes or {}) if result.action == "updated" else {}
     attributes.update(snake_case(without_write_once(body)))
     attributes.update(snake_case(result.remote_attributes))
     remember_remote(state, result.entra_id, digest, attributes)
     state.create_attempted = False
-    return result, Outcome("synced", result.action)
 
 
 def delete_remote(client: DirectoryClient, entra_id: str) -> str:

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from jobs.sync import telemetry
 from webapp.extensions import db
@@ -43,6 +43,41 @@ def watermark(kind: str, object_id: str) -> int:
         OutboxEntry.kind == kind, OutboxEntry.object_id == object_id,
         OutboxEntry.done_at.is_(None)))
     return int(found or 0)
+
+
+def links_for_update(kind: str, object_ids: list[str]) -> dict[str, SyncState]:
+    """`link_for_update` for many objects in one query; the rows it had to create are
+    committed, so that a later rollback in the caller cannot take them away."""
+    found = {row.object_id: row for row in db.session.scalars(select(SyncState).where(
+        SyncState.kind == kind, SyncState.object_id.in_(object_ids)))}
+    missing = [SyncState(kind=kind, object_id=i, status="pending", attempts=0)
+               for i in object_ids if i not in found]
+    if missing:
+        db.session.add_all(missing)
+        db.session.commit()
+        found.update((row.object_id, row) for row in missing)
+    return found
+
+
+def watermarks(kind: str, object_ids: list[str]) -> dict[str, int]:
+    """`watermark` for many objects in one query (0 for those with no open row)."""
+    rows = db.session.execute(
+        select(OutboxEntry.object_id, func.max(OutboxEntry.id))
+        .where(OutboxEntry.kind == kind, OutboxEntry.object_id.in_(object_ids),
+               OutboxEntry.done_at.is_(None))
+        .group_by(OutboxEntry.object_id))
+    found = {str(object_id): int(upto) for object_id, upto in rows}
+    return {i: found.get(i, 0) for i in object_ids}
+
+
+def settle_outbox_many(kind: str, uptos: dict[str, int]) -> None:
+    """`settle_outbox` for many objects in one statement."""
+    open_rows = [and_(OutboxEntry.object_id == object_id, OutboxEntry.id <= upto)
+                 for object_id, upto in uptos.items() if upto]
+    if open_rows:
+        db.session.execute(update(OutboxEntry).where(
+            OutboxEntry.kind == kind, OutboxEntry.done_at.is_(None), or_(*open_rows))
+            .values(done_at=utcnow()))
 
 
 def settle_outbox(kind: str, object_id: str, upto: int) -> None:
