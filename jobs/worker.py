@@ -17,6 +17,7 @@ from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 
 from jobs import appctx
+from jobs.dispatcher import dispatcher_of
 from jobs.queue import handle
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,30 @@ def run_worker(app: Flask, *, burst: bool = False, max_wait: float = 60.0) -> bo
     if burst:
         return drain(app, max_wait=max_wait) > 0
     worker = make_worker(app)
+    warm_up(app)
     return bool(worker.work(with_scheduler=True, logging_level="WARNING"))
+
+
+def warm_up(app: Flask) -> None:
+    """Build the Graph client and get its token before the first job, so a worker pays
+    msgraph's imports and the token request at start, not inside the first sync after a
+    deploy (the first full-sync page waited 0.5 s for them). Failing here is harmless: the
+    first job meets the same error and records it where operators look."""
+    from jobs.sync.context import sync_context
+
+    try:
+        with app.app_context():
+            sync_context(app).graph.warm_token()
+    except Exception as exc:  # e.g. wrong credentials: the jobs report it
+        log.warning("worker warm-up: %s", exc)
 
 
 def drain(app: Flask, *, max_wait: float = 60.0) -> int:
     """Run jobs until the queue is empty and no delayed job (a retry) falls due within
     `max_wait` seconds; returns how many rounds ran jobs. `worker --burst` and tests."""
+    dispatcher = dispatcher_of(app)
+    if dispatcher is not None:
+        dispatcher.flush()  # changes this process committed are queued before we look
     queue = handle(app).queue
     scheduler = RQScheduler([queue], connection=queue.connection)
     deadline = time.monotonic() + max_wait
