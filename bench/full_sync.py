@@ -38,6 +38,8 @@ from tests.emulator.server import EntraEmulator
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/7"
+RUN_STARTED = {"at": 0.0}  # time.time() when the last timed run began (for the timeline)
+WORKER_CPU = {"s": 0.0}  # CPU seconds the worker processes used, summed
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
@@ -110,17 +112,39 @@ def failed_objects(app: Any) -> int:
 def run_workers(env: dict[str, str], n: int) -> tuple[float, list[float]]:
     """``n`` worker processes drain the queue; (wall seconds, peak RSS MB of each)."""
     started = time.monotonic()
-    folder = os.environ.get("BENCH_PROFILE_DIR")  # cProfile each worker into this folder
-    procs = []
-    for k in range(n):
-        profile = ["-m", "cProfile", "-o", f"{folder}/worker{k}-{time.time():.0f}.prof"] \
-            if folder else []
-        procs.append(subprocess.Popen(
-            [sys.executable, *profile, "-m", "bench.full_sync", "--worker-child"], env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+    RUN_STARTED["at"] = time.time()
+    procs = [subprocess.Popen(_worker_command(k), env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) for k in range(n)]
     outputs = [p.communicate()[0] for p in procs]
     wall = time.monotonic() - started
-    return wall, [json.loads(out.strip().splitlines()[-1])["rss_mb"] for out in outputs]
+    return wall, [_facts(out) for out in outputs]
+
+
+def _facts(output: str) -> float:
+    """A worker's peak RSS (MB); its CPU seconds are added to WORKER_CPU."""
+    facts = json.loads(output.strip().splitlines()[-1])
+    WORKER_CPU["s"] += facts["cpu_s"]
+    return float(facts["rss_mb"])
+
+
+def _worker_command(k: int) -> list[str]:
+    """A worker child; cProfiled into BENCH_PROFILE_DIR when set (see _spy for CPU only)."""
+    folder = os.environ.get("BENCH_PROFILE_DIR")
+    command = [sys.executable, "-m", "bench.full_sync", "--worker-child"]
+    if folder and not os.environ.get("BENCH_PYSPY"):
+        return [*command[:1], "-m", "cProfile", "-o", f"{folder}/worker{k}-{time.time():.0f}.prof",
+                *command[1:]]
+    return command
+
+
+def _spy(procs: list[subprocess.Popen[str]]) -> None:
+    """With BENCH_PYSPY (a py-spy binary) and BENCH_PROFILE_DIR: sample each worker's CPU
+    (idle threads left out) into collapsed stacks there, until the worker exits."""
+    spy, folder = os.environ.get("BENCH_PYSPY"), os.environ.get("BENCH_PROFILE_DIR")
+    for k, proc in enumerate(procs if spy and folder else []):
+        subprocess.Popen([str(spy), "record", "-r", "250", "-f", "raw", "-p", str(proc.pid),
+                          "-o", f"{folder}/spy{k}-{time.time():.0f}.txt"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def worker_child() -> None:
@@ -130,8 +154,10 @@ def worker_child() -> None:
     from webapp import create_app
 
     long_running = bool(os.environ.get("BENCH_LONG_RUNNING"))
-    run_worker(create_app(), burst=not long_running, max_wait=30.0)
-    print(json.dumps({"rss_mb": peak_rss_mb()}))
+    app = create_app()
+    cpu = time.process_time()
+    run_worker(app, burst=not long_running, max_wait=30.0)
+    print(json.dumps({"rss_mb": peak_rss_mb(), "cpu_s": time.process_time() - cpu}))
 
 
 def run_full_sync(app: Any, env: dict[str, str], n: int) -> tuple[float, list[float]]:
@@ -144,15 +170,17 @@ def run_full_sync(app: Any, env: dict[str, str], n: int) -> tuple[float, list[fl
     from jobs.queue import handle
 
     env = {**env, "BENCH_LONG_RUNNING": "1"}
-    procs = [subprocess.Popen([sys.executable, "-m", "bench.full_sync", "--worker-child"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True) for _ in range(n)]
     queue = handle(app).queue
+    queue.empty()  # the SCIM writes' direct-sync jobs: the workers must not start on them
+    procs = [subprocess.Popen(_worker_command(k), env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) for k in range(n)]
+    _spy(procs)
     while len(Worker.all(queue=queue)) < n:
         time.sleep(0.1)
     with app.app_context():
         before = (progress.last() or {}).get("run_id")
     started = time.monotonic()
+    RUN_STARTED["at"] = time.time()
     start_run(app, "full")
     while True:
         with app.app_context():
@@ -167,7 +195,7 @@ def run_full_sync(app: Any, env: dict[str, str], n: int) -> tuple[float, list[fl
     for proc in procs:
         proc.terminate()
     outputs = [p.communicate()[0] for p in procs]
-    return wall, [json.loads(out.strip().splitlines()[-1])["rss_mb"] for out in outputs]
+    return wall, [_facts(out) for out in outputs]
 
 
 # -- the two sync runs -------------------------------------------------------------------------
@@ -224,7 +252,7 @@ def full_sync_rss(emu: EntraEmulator, users: int) -> None:
         upgrade_database(app)
         start_run(app, "full")
         wall, rss = run_workers(env, 1)
-    pages = emu.audit.count(method="GET", path_re="^/users$")
+    pages = emu.audit.count(method="GET", path_re="^/users/delta$")
     print(f"full sync of an empty store against {users} Entra users: 1 worker, {pages} "
           f"discovery pages, {wall:.1f} s, worker peak RSS {rss[0]:.0f} MB (goal <= 300 MB)")
 
@@ -247,8 +275,14 @@ def _sync_runs(emu: EntraEmulator, args: argparse.Namespace, env: dict[str, str]
                                   "enqueued them: users first, each group once after its "
                                   "users)" if args.mode == "direct" else ""))
     emu.audit.clear()
+    WORKER_CPU["s"], emulator_cpu = 0.0, time.process_time()
     wall, rss = _one_run(app, env, args)
+    emulator_cpu = time.process_time() - emulator_cpu
+    print_timeline(emu, RUN_STARTED["at"])
     writes, throttled = len(emu.audit.writes()), emu.audit.count(status=429)
+    print(f"run 1: CPU per write: workers {1000 * WORKER_CPU['s'] / max(writes, 1):.2f} ms, "
+          f"emulator and bench {1000 * emulator_cpu / max(writes, 1):.2f} ms (a write's "
+          f"share of the host at the quota: {1000 * (os.cpu_count() or 1) / rate:.1f} ms)")
     floor = u + g + math.ceil(m / 20)
     print(f"run 1: writes {writes} vs floor U+G+ceil(M/20) = {floor}: {writes / floor:.3f}x "
           f"(goal <= 1.05); 429 answers {throttled}")
@@ -268,10 +302,22 @@ def _sync_runs(emu: EntraEmulator, args: argparse.Namespace, env: dict[str, str]
           f"wall {wall:.1f} s; reads by path: {dict(kinds)}")
 
 
+def print_timeline(emu: EntraEmulator, t0: float) -> None:
+    """When each kind of request ran, in seconds after the run was started: where the time
+    beyond the quota floor goes (start-up, gaps between phases, a phase slower than quota)."""
+    spans: dict[str, list[float]] = {}
+    for e in emu.audit.entries():
+        path = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "{id}", e.path)
+        spans.setdefault(f"{e.method} {path}", []).append(e.ts - t0)
+    for name, times in sorted(spans.items(), key=lambda kv: min(kv[1])):
+        print(f"  timeline {name:28} {len(times):5} requests  {min(times):5.2f}s → "
+              f"{max(times):5.2f}s")
+
+
 # -- discovery ---------------------------------------------------------------------------------
 
 def discovery(emu: EntraEmulator, typed_users: int, raw_users: int) -> None:
-    from bench.graph_discovery import raw, typed
+    from bench.graph_discovery import delta, mirrored, raw, typed
     from jobs.graph import GraphBoundary, GraphSettings
 
     emu.reset()
@@ -279,7 +325,8 @@ def discovery(emu: EntraEmulator, typed_users: int, raw_users: int) -> None:
     boundary = GraphBoundary(GraphSettings.from_config(config))
     try:
         seeded = 0
-        for n, paths in ((typed_users, (raw, typed)), (raw_users, (raw,))):
+        for n, paths in ((typed_users, (raw, delta, typed)),
+                         (raw_users, (raw, delta, mirrored))):
             for i in range(seeded, n):
                 emu.state.seed_user(f"disc{i}@example.com", mail=f"disc{i}@example.com")
             seeded = n
