@@ -57,5 +57,5 @@ def _from_entra(object_id: str, state: SyncState, view: DiscoveredView) -> Write
     members = view.members_of(entra_id)
     if members is None:
         return WriteResult("linked", entra_id)
-    group_sync._replace_known(object_id, members)
+    group_sync.replace_known(object_id, members)
     return WriteResult("unchanged", entra_id)

@@ -59,14 +59,16 @@ def desired_members(group_id: str) -> set[str]:
 def known_members(client: GroupsClient, group_id: str, result: WriteResult) -> set[str]:
     """What the Entra group has now, as far as we know it."""
     if result.action in ("created", "recreated"):
-        _replace_known(group_id, set())
+        replace_known(group_id, set())
     elif result.action == "linked":
-        _replace_known(group_id, set(client.list_members(result.entra_id)))
+        replace_known(group_id, set(client.list_members(result.entra_id)))
     return set(db.session.scalars(
         select(PushedMember.member_entra_id).where(PushedMember.group_id == group_id)))
 
 
-def _replace_known(group_id: str, members: set[str]) -> None:
+def replace_known(group_id: str, members: set[str]) -> None:
+    """The members we know the group has, replaced by a list read from Entra (the start of
+    the next membership diff)."""
     db.session.execute(delete(PushedMember).where(PushedMember.group_id == group_id))
     _remember(group_id, members)
 
