@@ -135,8 +135,9 @@ class DiscoveredView:
     def match(self, match_keys: Iterable[str], values: dict[str, Any]) -> dict[str, Any] | None:
         """The first match key (in order) that names exactly one object; two or more on a
         key is an error (`Ambiguous`), none goes on to the next key."""
-        for key in match_keys:
-            ids = self.ids_for(key, values.get(key))
+        keys = list(match_keys)
+        for key, ids in zip(keys, self.mirror.ids_for_each([(k, values.get(k)) for k in keys]),
+                            strict=True):
             if len(ids) > 1:
                 raise Ambiguous(key, str(values.get(key)), ids)
             if ids:

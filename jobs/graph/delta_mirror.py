@@ -188,6 +188,19 @@ class DeltaMirror:
         raw = self.redis.hget(self.index_key(key), value.lower())
         return list(json.loads(raw)) if raw else []  # type: ignore[arg-type]
 
+    def ids_for_each(self, values: list[tuple[str, Any]]) -> list[list[str]]:
+        """`ids_for` of each (key, value), in one round trip to Redis."""
+        asked = [(k, v.lower()) for k, v in values if isinstance(v, str) and v]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key, value in asked:
+                pipe.hget(self.index_key(key), value)
+            found = iter(pipe.execute())
+        out: list[list[str]] = []
+        for _, value in values:
+            raw = next(found) if isinstance(value, str) and value else None
+            out.append(list(json.loads(raw)) if raw else [])
+        return out
+
     def members_of(self, object_id: str) -> set[str] | None:
         """A kept group's member ids; None when the mirror does not know them (members not
         read, or a group the last round did not see)."""
