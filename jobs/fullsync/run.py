@@ -237,8 +237,11 @@ def run_chunk(app: Flask, run_id: str, phase: str, n: int) -> str:
         ctx = sync_context(app)
         since = _started(redis, run_id)
         lease = run_lock(app).lease_ms / 1000
-        for start in range(0, len(items), WINDOW):
-            window = items[start:start + WINDOW]
+        # A members step may take minutes (20 members per write): one group per window, so
+        # no group's lock waits, held, for the others' steps and outlives the lease.
+        size = 1 if phase == "members" else WINDOW
+        for start in range(0, len(items), size):
+            window = items[start:start + size]
             for kind in dict.fromkeys(k for k, _ in window):  # one step per kind
                 run_window(ctx, kind, [i for k, i in window if k == kind],
                            STEPS[(phase, kind)], _view(redis, run_id, kind), since, lease)
