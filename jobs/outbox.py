@@ -1,8 +1,9 @@
 """Transactional outbox: a SCIM write and its sync intent commit together.
 
 `record()` adds the outbox row to the caller's open transaction; `dispatch()` runs after the
-commit and enqueues. If Redis is down the row stays open and the sweeper enqueues it later,
-so nothing acknowledged to a SCIM client is ever lost (ARCHITECTURE.md, "Transactional outbox").
+commit and enqueues (for SCIM writes, from the web process's thread in jobs/dispatcher.py).
+If Redis is down the row stays open and the sweeper enqueues it later, so nothing
+acknowledged to a SCIM client is ever lost (ARCHITECTURE.md, "Transactional outbox").
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 
 from jobs import appctx
+from jobs.dispatcher import dispatcher_of
 from jobs.queue import handle
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ def warm_up(app: Flask) -> None:
 def drain(app: Flask, *, max_wait: float = 60.0) -> int:
     """Run jobs until the queue is empty and no delayed job (a retry) falls due within
     `max_wait` seconds; returns how many rounds ran jobs. `worker --burst` and tests."""
+    dispatcher = dispatcher_of(app)
+    if dispatcher is not None:
+        dispatcher.flush()  # changes this process committed are queued before we look
     queue = handle(app).queue
     scheduler = RQScheduler([queue], connection=queue.connection)
     deadline = time.monotonic() + max_wait

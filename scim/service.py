@@ -13,7 +13,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from jobs.outbox import Change, dispatch, record
+from jobs.dispatcher import dispatch_soon
+from jobs.outbox import Change, record
 from jobs.sync.scope import is_filter_group
 from scim import store
 from scim.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
@@ -109,7 +110,7 @@ def _commit(changes: list[Change]) -> None:
         # Two requests raced for one userName/displayName; the loser gets what it would have
         # got a moment later.
         raise Uniqueness("the resource conflicts with one created at the same time") from exc
-    dispatch(changes)
+    dispatch_soon(changes)
 
 
 @contextmanager

@@ -24,9 +24,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     store.init_app(app)
 
-    from jobs import queue
+    from jobs import dispatcher, queue
 
     queue.init_app(app)
+    dispatcher.init_app(app)  # enqueues after commit, off the request thread
 
     from scim.blueprint import bp as scim_bp
 
