@@ -18,6 +18,7 @@ from jobs.outbox import Change, record
 from jobs.sync.scope import is_filter_group
 from scim import store
 from scim.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
+from scim.new_user import insert_user
 from scim.normalize import normalize_patch, normalize_resource
 from scim.patch import apply_patch
 from scim.schemas import GROUP, USER, ResourceType
@@ -125,9 +126,26 @@ def _all_or_nothing() -> Iterator[None]:
 
 def create(rt: ResourceType, body: dict[str, Any]) -> store.Row:
     validated = validate_resource(rt, normalize_resource(rt, body))
+    if rt is USER:
+        return _create_user(validated.doc, validated.password)
     with _all_or_nothing():
         row, changes = _save(rt, None, validated.doc, validated.password)
         _commit(changes)
+    return row
+
+
+def _create_user(doc: dict[str, Any], password: str | None) -> store.Row:
+    """A new user has no groups and moves no filter group: one insert (scim/new_user.py)."""
+    row = store.new_user_row(doc, password)
+    change = Change("user", row.id, "upsert")
+    with _all_or_nothing():
+        try:
+            insert_user(row, change)
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            raise _taken(USER, doc) from exc
+    dispatch_soon([change])
     return row
 
 

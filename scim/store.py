@@ -142,6 +142,15 @@ def write(
     return row
 
 
+def new_user_row(doc: dict[str, Any], password: str | None) -> ScimUser:
+    """A new user's row, not added to the session (scim/new_user.py inserts it)."""
+    now = utcnow()
+    row = ScimUser(id=doc.get("id") or new_id(), version=1, created=now, last_modified=now,
+                   data=_stored_data(doc))
+    _user_columns(row, doc, password)
+    return row
+
+
 def _user_columns(row: ScimUser, doc: dict[str, Any], password: str | None) -> None:
     row.user_name = doc["userName"]
     row.user_name_key = key_of(doc["userName"])

@@ -158,4 +158,4 @@ def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # The busy timeout lets concurrent writers wait for SQLite's one write lock.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    return {}  # disconnects: webapp/pool_ping.py (a ping after idle, not on every checkout)

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event
 
+from webapp import pool_ping
 from webapp.extensions import db, migrate
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -23,6 +24,8 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:
+            pool_ping.install(db.engine)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

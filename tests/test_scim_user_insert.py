@@ -1,0 +1,118 @@
+"""POST /Users's one-statement insert (scim/new_user.py) and the idle-only pool ping.
+
+The insert bypasses the ORM, so these tests read back what it wrote: the row, the search
+index (as scim.index computes it) and the outbox row, on both dialects, in autocommit and
+inside an open transaction; and that a refused insert leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from scim.index import index_rows
+from scim.schemas import ENTERPRISE_URN, USER
+from tests.test_scim_users import assert_error, count, new_user
+from webapp import pool_ping
+from webapp.extensions import db
+from webapp.models import OutboxEntry, ScimAttr, ScimUser
+
+FULL = {**new_user("full@example.com"), "externalId": "ext-1", "displayName": "Zoë 日本 😀",
+        "userType": "Employee", "title": "Engineer", "active": False,
+        "phoneNumbers": [{"value": "+44 20 7946 0000", "type": "work"}],
+        "addresses": [{"locality": "London", "country": "GB", "primary": True}],
+        ENTERPRISE_URN: {"employeeNumber": "42", "department": "Platform",
+                         "manager": {"value": "boss-id"}},
+        "schemas": [new_user()["schemas"][0], ENTERPRISE_URN]}
+
+
+def _stored(app: Any, user_id: str) -> tuple[ScimUser, list[tuple[Any, ...]], list[Any]]:
+    with app.app_context():
+        row = db.session.get(ScimUser, user_id)
+        attrs = db.session.execute(
+            select(ScimAttr.resource_type, ScimAttr.resource_id, ScimAttr.path, ScimAttr.elem,
+                   ScimAttr.value_str, ScimAttr.value_num, ScimAttr.value_bool)
+            .where(ScimAttr.resource_id == user_id)).all()
+        outbox = db.session.execute(select(OutboxEntry.kind, OutboxEntry.object_id,
+                                           OutboxEntry.action, OutboxEntry.entra_id)).all()
+        db.session.expunge_all()
+        return row, sorted(tuple(a) for a in attrs), [tuple(o) for o in outbox]
+
+
+def _expected_index(document: dict[str, Any]) -> list[tuple[Any, ...]]:
+    # As stored: meta without the location, which depends on the base URL.
+    meta = {k: v for k, v in document["meta"].items() if k != "location"}
+    rows = index_rows(USER, {**document, "meta": meta})
+    return sorted((r["resource_type"], r["resource_id"], r["path"], r["elem"], r["value_str"],
+                   r["value_num"], r["value_bool"]) for r in rows)
+
+
+def test_created_user_row_index_and_outbox_are_written(app: Any, scim: Any) -> None:
+    # The first request of a token reads it from the store (an open transaction); the second
+    # finds it cached, and its insert runs in autocommit on PostgreSQL: both paths are here.
+    for name in ("full@example.com", "second@example.com"):
+        response = scim.post("/Users", {**FULL, "userName": name, "externalId": name})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        body = response.get_json()
+        row, attrs, outbox = _stored(app, body["id"])
+        assert (row.user_name, row.user_name_key, row.external_id, row.display_name) == (
+            name, name.casefold(), name, "Zoë 日本 😀")
+        assert (row.active, row.user_type, row.version, row.password_enc) == (
+            False, "Employee", 1, None)
+        assert row.created == row.last_modified
+        assert body["meta"]["created"] == row.created.isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+        assert row.data == {k: v for k, v in body.items() if k not in {"id", "meta"}}
+        assert attrs == _expected_index(body)
+        assert ("user", body["id"], "upsert", None) in outbox
+    assert count(app, OutboxEntry) == 2
+
+
+def test_taken_user_name_writes_nothing(app: Any, scim: Any) -> None:
+    assert scim.post("/Users", new_user("Taken@example.com")).status_code == 201
+    before = (count(app), count(app, ScimAttr), count(app, OutboxEntry))
+    assert_error(scim.post("/Users", new_user("taken@EXAMPLE.com")), 409, "uniqueness")
+    assert (count(app), count(app, ScimAttr), count(app, OutboxEntry)) == before
+    # The session is usable again: the next create goes through.
+    assert scim.post("/Users", new_user("next@example.com")).status_code == 201
+
+
+def test_password_is_sealed_not_stored_in_the_document(app: Any, scim: Any) -> None:
+    body = scim.post("/Users", new_user("pw@example.com", password="S3cret!pass")).get_json()
+    row, attrs, _ = _stored(app, body["id"])
+    assert row.password_enc and "S3cret!pass" not in row.password_enc
+    assert "password" not in row.data and "password" not in body
+    assert not [a for a in attrs if a[2] == "password"]
+
+
+def test_a_connection_killed_while_idle_is_replaced(app: Any, scim: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the ping is installed for PostgreSQL")
+    assert scim.post("/Users", new_user("before@example.com")).status_code == 201
+    with app.app_context():
+        pids = [r[0] for r in db.session.execute(text("SELECT pg_backend_pid()"))]
+        db.session.remove()
+    admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # outside the app's pool
+    with admin.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+    admin.dispose()
+    monkeypatch.setattr(pool_ping, "PING_AFTER_IDLE", 0.0)  # the pooled one counts as idle
+    assert scim.get("/Users?count=1").status_code == 200
+    assert scim.post("/Users", new_user("after@example.com")).status_code == 201
+
+
+def test_the_row_sets_every_column_the_orm_would_default() -> None:
+    """The insert sends the unsaved row's values, bypassing the ORM's column defaults: a
+    column with a default or NOT NULL that `new_user_row` leaves unset would arrive NULL
+    (or fail) on POST /Users only, so a column added later must be set there too."""
+    from scim.store import new_user_row
+
+    row = new_user_row({"schemas": new_user()["schemas"], "userName": "min@example.com"}, None)
+    unset = [column.name for column in ScimUser.__table__.columns
+             if (column.default is not None or not column.nullable)
+             and getattr(row, column.name) is None]
+    assert unset == []
