@@ -7,6 +7,8 @@ inside an open transaction; and that a refused insert leaves nothing behind.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy import create_engine, select, text
 
 from scim.index import index_rows
 from scim.schemas import ENTERPRISE_URN, USER
+from tests.conftest import ScimClient, make_app
 from tests.test_scim_users import assert_error, count, new_user
 from webapp import pool_ping
 from webapp.extensions import db
@@ -87,12 +90,24 @@ def test_password_is_sealed_not_stored_in_the_document(app: Any, scim: Any) -> N
     assert not [a for a in attrs if a[2] == "password"]
 
 
-def test_a_connection_killed_while_idle_is_replaced(app: Any, scim: Any,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def pg_app(pg_schema_url: str, redis_url: str, tmp_path: Any) -> Iterator[Any]:
+    """The ping is installed for PostgreSQL only (SQLite has no server to lose)."""
+    app = make_app(pg_schema_url, redis_url, str(tmp_path))
+    yield app
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("the ping is installed for PostgreSQL")
-    assert scim.post("/Users", new_user("before@example.com")).status_code == 201
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_connection_killed_while_idle_is_replaced(pg_app: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from webapp.tokens import create_token
+
+    app, tag = pg_app, uuid.uuid4().hex[:6]
+    with app.app_context():
+        scim = ScimClient(app.test_client(), create_token(f"ping-{tag}"))
+    assert scim.post("/Users", new_user(f"before-{tag}@example.com")).status_code == 201
     with app.app_context():
         pids = [r[0] for r in db.session.execute(text("SELECT pg_backend_pid()"))]
         db.session.remove()
@@ -102,7 +117,7 @@ def test_a_connection_killed_while_idle_is_replaced(app: Any, scim: Any,
     admin.dispose()
     monkeypatch.setattr(pool_ping, "PING_AFTER_IDLE", 0.0)  # the pooled one counts as idle
     assert scim.get("/Users?count=1").status_code == 200
-    assert scim.post("/Users", new_user("after@example.com")).status_code == 201
+    assert scim.post("/Users", new_user(f"after-{tag}@example.com")).status_code == 201
 
 
 def test_the_row_sets_every_column_the_orm_would_default() -> None:
