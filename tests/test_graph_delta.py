@@ -209,3 +209,28 @@ def test_mirror_keeps_each_groups_members(entra: EntraEmulator, graph: GraphBoun
         assert without.members_of(team) is None  # rounds without members: not known
     finally:
         mirror.clear()
+
+
+def test_clear_removes_every_key_of_the_mirror_and_nothing_else(
+        entra: EntraEmulator, graph: GraphBoundary, redis_url: str) -> None:
+    alice = entra.state.seed_user("alice@example.com", mail="alice@example.com")["id"]
+    entra.state.seed_group("Team", members=[alice])
+    users = keyed_mirror(redis_url, "users", index_keys=("mail",))
+    prefix = users.base.rsplit(":", 1)[0]
+    groups = DeltaMirror(users.redis, "groups", prefix=prefix, index_keys=("displayName",),
+                         members=True)
+    neighbour = f"{prefix}-other:users:idx:mail"  # another deployment's key, same Redis
+    users.redis.hset(neighbour, "x", "[]")
+    try:
+        users.refresh(graph, [*SELECT, "mail"])
+        groups.refresh(graph, ["displayName", "members"])
+        assert users.redis.exists(users.index_key("mail"))
+        # match keys changed since: the new mirror must still empty the old key's index
+        DeltaMirror(users.redis, "users", prefix=prefix, index_keys=("userPrincipalName",)
+                    ).clear()
+        groups.clear()
+        assert list(users.redis.scan_iter(match=f"{prefix}:*")) == []
+        assert users.redis.exists(neighbour)
+    finally:
+        users.redis.delete(neighbour)
+        users.clear()
