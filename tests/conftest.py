@@ -127,6 +127,15 @@ def make_app(database_url: str, redis_url: str | None, instance: str, **extra: A
     return app
 
 
+def close_app(app: Flask) -> None:
+    """A test's app lets go of its database connections (every fixture building one)."""
+    from webapp.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture(params=DIALECTS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> str:
@@ -144,11 +153,7 @@ def app(database_url: str, redis_url: str, tmp_path: Any) -> Iterator[Flask]:
     _empty_tables(app)
     reset_queue(app)
     yield app
-    from webapp.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture
@@ -256,8 +261,4 @@ def sync(database_url: str, redis_url: str, entra: Any, tmp_path: Any) -> Iterat
     with app.app_context():
         token = create_token("sync-test")
     yield SyncHarness(app, entra, token)
-    from webapp.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)

@@ -26,7 +26,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import ScimClient, SyncHarness, _empty_tables, emulator_config, make_app
+from tests.conftest import (
+    ScimClient,
+    SyncHarness,
+    _empty_tables,
+    close_app,
+    emulator_config,
+    make_app,
+)
 from tests.test_scim_groups import new_group
 from tests.test_scim_users import new_user, patch_body
 from webapp.extensions import db
@@ -145,9 +152,7 @@ def many(entra: Any, pg_schema_url: str, redis_url: str, tmp_path: Path
     with app.app_context():
         token = create_token("many-workers")
     yield SyncHarness(app, entra, token)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select, text
 
 from scim.index import index_rows
 from scim.schemas import ENTERPRISE_URN, USER
-from tests.conftest import ScimClient, make_app
+from tests.conftest import ScimClient, close_app, make_app
 from tests.test_scim_users import assert_error, count, new_user
 from webapp import pool_ping
 from webapp.extensions import db
@@ -95,9 +95,7 @@ def pg_app(pg_schema_url: str, redis_url: str, tmp_path: Any) -> Iterator[Any]:
     """The ping is installed for PostgreSQL only (SQLite has no server to lose)."""
     app = make_app(pg_schema_url, redis_url, str(tmp_path))
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 def test_a_connection_killed_while_idle_is_replaced(pg_app: Any,
