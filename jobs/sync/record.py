@@ -39,10 +39,7 @@ def link_for_update(kind: str, object_id: str) -> SyncState:
 
 def watermark(kind: str, object_id: str) -> int:
     """The newest outbox row for the object now; rows up to it are what this run syncs."""
-    found = db.session.scalar(select(func.max(OutboxEntry.id)).where(
-        OutboxEntry.kind == kind, OutboxEntry.object_id == object_id,
-        OutboxEntry.done_at.is_(None)))
-    return int(found or 0)
+    return watermarks(kind, [object_id])[object_id]
 
 
 def links_for_update(kind: str, object_ids: list[str]) -> dict[str, SyncState]:
@@ -81,9 +78,7 @@ def settle_outbox_many(kind: str, uptos: dict[str, int]) -> None:
 
 
 def settle_outbox(kind: str, object_id: str, upto: int) -> None:
-    db.session.execute(update(OutboxEntry).where(
-        OutboxEntry.kind == kind, OutboxEntry.object_id == object_id, OutboxEntry.id <= upto,
-        OutboxEntry.done_at.is_(None)).values(done_at=utcnow()))
+    settle_outbox_many(kind, {object_id: upto})
 
 
 def newer_work(kind: str, object_id: str, upto: int) -> bool:
