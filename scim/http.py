@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -39,12 +40,26 @@ def json_body(limit: int | None = None) -> dict[str, Any]:
     if len(raw) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_float=_finite, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidSyntax(f"request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise InvalidSyntax("request body must be a JSON object")
     return body
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float; one past the double range (1e999) is refused like NaN: it
+    could not be stored as JSON again (PostgreSQL's json type rejects Infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _not_json(name: str) -> Any:
+    # Python's json accepts NaN, Infinity and -Infinity; RFC 8259 §6 has no such values.
+    raise ValueError(f"{name} is not a JSON value (RFC 8259 §6)")
 
 
 def install_error_handlers(bp: Blueprint) -> None:

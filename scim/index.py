@@ -24,6 +24,7 @@ elem 0; each element of a multi-valued attribute its position in the list.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -107,9 +108,11 @@ def _number(value: Any) -> Leaf | None:
     if isinstance(value, bool):
         return None
     try:
-        return Leaf(value_num=float(value))
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int past 1e308
         return None
+    # "NaN" or "inf" as a string: no order to filter by, and not JSON for the index insert
+    return Leaf(value_num=number) if math.isfinite(number) else None
 
 
 def index_rows(resource_type: ResourceType, resource: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -117,6 +118,25 @@ def test_malformed_json_is_invalid_syntax(app: Any, scim: Any) -> None:
                          headers={"Content-Type": SCIM_JSON})
     assert_error(response, 400, "invalidSyntax")
     assert count(app) == 0
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_numbers_json_has_not_are_invalid_syntax(app: Any, scim: Any, number: str) -> None:
+    """Python's json reads them; PostgreSQL's json type refuses them (was a 500 there)."""
+    ext = "urn:example:params:scim:schemas:extension:custom:2.0:User"
+    body = json.dumps({**new_user(), "schemas": [USER_URN, ext]})
+    body = body[:-1] + f', "{ext}": {{"score": {number}}}}}'
+    response = scim.call("POST", "/Users", data=body, headers={"Content-Type": SCIM_JSON})
+    assert_error(response, 400, "invalidSyntax")
+    assert count(app) == 0
+
+
+def test_a_number_past_the_double_range_is_kept_but_not_indexed(app: Any, scim: Any) -> None:
+    ext = "urn:example:params:scim:schemas:extension:custom:2.0:User"
+    body = {**new_user(), "schemas": [USER_URN, ext], ext: {"score": 10**400}}
+    created = scim.post("/Users", body)
+    assert created.status_code == 201, created.get_json()
+    assert scim.get(f"/Users/{created.get_json()['id']}").get_json()[ext]["score"] == 10**400
 
 
 def test_missing_username_is_invalid_value(app: Any, scim: Any) -> None:
