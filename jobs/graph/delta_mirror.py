@@ -189,10 +189,7 @@ class DeltaMirror:
 
     def ids_for(self, key: str, value: Any) -> list[str]:
         """Ids of the objects whose ``key`` is ``value`` (case-insensitive)."""
-        if not isinstance(value, str) or not value:
-            return []
-        raw = self.redis.hget(self.index_key(key), value.lower())
-        return list(json.loads(raw)) if raw else []  # type: ignore[arg-type]
+        return self.ids_for_each([(key, value)])[0]
 
     def ids_for_each(self, values: list[tuple[str, Any]]) -> list[list[str]]:
         """`ids_for` of each (key, value), in one round trip to Redis."""
