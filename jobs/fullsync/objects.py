@@ -69,18 +69,9 @@ def attempt(ctx: SyncContext, kind: str, object_id: str, step: Step, view: Disco
         handled = engine.handle(exc, ctx, kind, object_id, None)
         outcome, settle = handled.outcome, handled.settle
         link = record.link_for_update(kind, object_id)
-    conclude(link, kind, object_id, outcome, started, upto if settle else None)
+    record.conclude(link, kind, object_id, outcome, started, upto if settle else None)
     db.session.commit()
     return outcome.status
-
-
-def conclude(state: SyncState, kind: str, object_id: str, outcome: Outcome, started: float,
-             settle_upto: int | None) -> None:
-    """The state and history row of one attempt; its outbox rows done unless left open
-    (`settle_upto` None). The caller commits."""
-    record.finish(state, kind, object_id, outcome, started)
-    if settle_upto is not None:
-        record.settle_outbox(kind, object_id, settle_upto)
 
 
 def _nothing_to_record(state: SyncState, outcome: Outcome, upto: int) -> bool:

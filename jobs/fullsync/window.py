@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jobs.fullsync.discover import DiscoveredView
-from jobs.fullsync.objects import Deferred, Step, attempt, conclude
+from jobs.fullsync.objects import Deferred, Step, attempt
 from jobs.fullsync.reconcile import Window
 from jobs.graph.batch import MAX_BATCH, BatchResponse
 from jobs.graph.errors import AmbiguousWrite, ObjectConflict
@@ -130,7 +130,8 @@ def _record(ctx: SyncContext, waiting: list[Deferred], answers: list[BatchRespon
         else:
             handled = engine.handle(answer.error, ctx, deferred.kind, deferred.object_id, None)
             outcome, settle = handled.outcome, handled.settle
-        conclude(state, deferred.kind, deferred.object_id, outcome, deferred.started, None)
+        record.conclude(state, deferred.kind, deferred.object_id, outcome, deferred.started,
+                        None)
         if settle:
             settled[deferred.object_id] = deferred.upto
     record.settle_outbox_many(waiting[0].kind, settled)

@@ -97,9 +97,8 @@ def attempt(ctx: SyncContext, kind: str, object_id: str, carried: str | None,
         db.session.rollback()
         handled = handle(exc, ctx, kind, object_id, carried)
         state = record.link_for_update(kind, object_id)
-    record.finish(state, kind, object_id, handled.outcome, started)
-    if handled.settle:
-        record.settle_outbox(kind, object_id, upto)
+    record.conclude(state, kind, object_id, handled.outcome, started,
+                    upto if handled.settle else None)
     db.session.commit()
     return handled.outcome.status
 

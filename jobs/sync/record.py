@@ -113,6 +113,15 @@ def finish(state: SyncState | None, kind: str, object_id: str, outcome: Outcome,
                                outcome.status, outcome.action, outcome.message, seconds)
 
 
+def conclude(state: SyncState, kind: str, object_id: str, outcome: Outcome, started: float,
+             settle_upto: int | None) -> None:
+    """The state and history row of one attempt; its outbox rows up to `settle_upto` done,
+    or left open (None) for a later run. The caller commits."""
+    finish(state, kind, object_id, outcome, started)
+    if settle_upto is not None:
+        settle_outbox(kind, object_id, settle_upto)
+
+
 def forget(kind: str, object_id: str) -> None:
     """The object is gone here and there: drop its link."""
     db.session.execute(delete(SyncState).where(SyncState.kind == kind,
