@@ -66,7 +66,7 @@ def full_url(ctx: SyncContext, kind: str) -> str:
 def first_url(ctx: SyncContext, redis: Redis, kind: str) -> str:
     """Where this run's discovery of ``kind`` starts: the kept deltaLink, or a full round."""
     full = full_url(ctx, kind)
-    return mirror(redis, kind, ctx).kept_link(full) or full
+    return mirror(redis, kind, ctx).start_url(full)
 
 
 def read_page(ctx: SyncContext, url: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ means a full round. Page by page, so discovery can stay one short job per page::
 
     mirror = DeltaMirror(redis, "users", index_keys=("mail",))
     full = mirror.full_url(boundary, select)
-    url = mirror.kept_link(full) or full
+    url = mirror.start_url(full)
     while url:                                      # (one job per page in a full sync)
         if url == full:
             mirror.begin_full(full)                 # emptied; marked as filling
@@ -87,11 +87,9 @@ class DeltaMirror:
             return None
         return _text(link)
 
-    def start_url(self, boundary: GraphBoundary, select: Iterable[str],
-                  reset: bool = False) -> str:
-        """Where this round starts: the kept deltaLink, or (none, ``reset``) a full round."""
-        full = self.full_url(boundary, select)
-        return full if reset else (self.kept_link(full) or full)
+    def start_url(self, full_url: str) -> str:
+        """Where the next round starts: the kept deltaLink, or ``full_url`` (a full round)."""
+        return self.kept_link(full_url) or full_url
 
     def begin_full(self, full_url: str) -> None:
         """Empty the mirror for a full round (its first page; again if that page is retried)."""
@@ -169,7 +167,7 @@ class DeltaMirror:
     def refresh(self, boundary: GraphBoundary, select: Iterable[str]) -> int:
         """Bring the mirror up to date in one call; returns the pages read."""
         full = self.full_url(boundary, select)
-        url: str | None = self.kept_link(full) or full
+        url: str | None = self.start_url(full)
         pages = 0
         while url:
             pages += 1
