@@ -218,7 +218,7 @@ def test_a_page_applied_again_after_a_death_changes_nothing(sync: Any) -> None:
         from jobs.fullsync import progress
 
         last = progress.last()
-        view = discover.DiscoveredView(redis, run_id, "user")
+        view = discover.DiscoveredView(redis, "user")
         assert view.ids_for("mail", "moved@example.com") == [ids[0]]
         assert view.ids_for("mail", "d0@example.com") == []
         assert view.get(ids[1]) is None and view.ids_for("mail", "d1@example.com") == []

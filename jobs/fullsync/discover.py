@@ -114,11 +114,9 @@ class Ambiguous(ObjectError):
 
 class DiscoveredView:
     """The discovered objects of one kind (the mirror), read from Redis as a chunk needs
-    them. ``run_id`` names the run reading them."""
+    them."""
 
-    def __init__(self, redis: Redis, run_id: str, kind: str) -> None:
-        self.redis = redis
-        self.run_id = run_id
+    def __init__(self, redis: Redis, kind: str) -> None:
         self.kind = kind
         self.mirror = mirror(redis, kind)
 

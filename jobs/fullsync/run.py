@@ -244,7 +244,7 @@ def run_chunk(app: Flask, run_id: str, phase: str, n: int) -> str:
             window = items[start:start + size]
             for kind in dict.fromkeys(k for k, _ in window):  # one step per kind
                 run_window(ctx, kind, [i for k, i in window if k == kind],
-                           STEPS[(phase, kind)], _view(redis, run_id, kind), since, lease)
+                           STEPS[(phase, kind)], discover.DiscoveredView(redis, kind), since, lease)
             if not _holds(app, run_id):  # refreshed once per window
                 return "lease lost"
         first, last = chunks.complete(redis, run_id, phase, n)
@@ -254,10 +254,6 @@ def run_chunk(app: Flask, run_id: str, phase: str, n: int) -> str:
         if last:
             advance(app, run_id, phase)
         return f"{phase} chunk {n}: {len(items)}"
-
-
-def _view(redis: Redis, run_id: str, kind: str) -> discover.DiscoveredView:
-    return discover.DiscoveredView(redis, run_id, kind)
 
 
 def _started(redis: Redis, run_id: str) -> datetime | None:
