@@ -30,6 +30,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
@@ -38,8 +39,6 @@ from tests.emulator.server import EntraEmulator
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/7"
-RUN_STARTED = {"at": 0.0}  # time.time() when the last timed run began (for the timeline)
-WORKER_CPU = {"s": 0.0}  # CPU seconds the worker processes used, summed
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
@@ -109,22 +108,30 @@ def failed_objects(app: Any) -> int:
                                      .where(SyncState.status != "synced")) or 0)
 
 
-def run_workers(env: dict[str, str], n: int) -> tuple[float, list[float]]:
-    """``n`` worker processes drain the queue; (wall seconds, peak RSS MB of each)."""
-    started = time.monotonic()
-    RUN_STARTED["at"] = time.time()
+@dataclass(frozen=True)
+class RunFacts:
+    """One timed run of the worker processes."""
+
+    started_at: float  # time.time() when it began: the timeline's zero
+    wall: float  # seconds
+    rss_mb: list[float]  # peak RSS of each worker
+    worker_cpu_s: float  # CPU seconds of all workers together
+
+
+def _facts(started_at: float, wall: float, outputs: list[str]) -> RunFacts:
+    """From each worker's last output line (worker_child)."""
+    lines = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    return RunFacts(started_at, wall, [float(f["rss_mb"]) for f in lines],
+                    sum(float(f["cpu_s"]) for f in lines))
+
+
+def run_workers(env: dict[str, str], n: int) -> RunFacts:
+    """``n`` worker processes drain the queue."""
+    started, started_at = time.monotonic(), time.time()
     procs = [subprocess.Popen(_worker_command(k), env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) for k in range(n)]
     outputs = [p.communicate()[0] for p in procs]
-    wall = time.monotonic() - started
-    return wall, [_facts(out) for out in outputs]
-
-
-def _facts(output: str) -> float:
-    """A worker's peak RSS (MB); its CPU seconds are added to WORKER_CPU."""
-    facts = json.loads(output.strip().splitlines()[-1])
-    WORKER_CPU["s"] += facts["cpu_s"]
-    return float(facts["rss_mb"])
+    return _facts(started_at, time.monotonic() - started, outputs)
 
 
 def _worker_command(k: int) -> list[str]:
@@ -160,7 +167,7 @@ def worker_child() -> None:
     print(json.dumps({"rss_mb": peak_rss_mb(), "cpu_s": time.process_time() - cpu}))
 
 
-def run_full_sync(app: Any, env: dict[str, str], n: int) -> tuple[float, list[float]]:
+def run_full_sync(app: Any, env: dict[str, str], n: int) -> RunFacts:
     """Long-running workers, as deployed: started first, then one full sync is enqueued and
     timed until its progress row says it ended. (Burst workers exit whenever the queue is
     empty for a moment between two phases, and would measure that instead.)"""
@@ -179,8 +186,7 @@ def run_full_sync(app: Any, env: dict[str, str], n: int) -> tuple[float, list[fl
         time.sleep(0.1)
     with app.app_context():
         before = (progress.last() or {}).get("run_id")
-    started = time.monotonic()
-    RUN_STARTED["at"] = time.time()
+    started, started_at = time.monotonic(), time.time()
     start_run(app, "full")
     while True:
         with app.app_context():
@@ -195,7 +201,7 @@ def run_full_sync(app: Any, env: dict[str, str], n: int) -> tuple[float, list[fl
     for proc in procs:
         proc.terminate()
     outputs = [p.communicate()[0] for p in procs]
-    return wall, [_facts(out) for out in outputs]
+    return _facts(started_at, wall, outputs)
 
 
 # -- the two sync runs -------------------------------------------------------------------------
@@ -244,8 +250,7 @@ def forget_redis_keys(queue_name: str) -> None:
         redis.unlink(key)
 
 
-def _one_run(app: Any, env: dict[str, str], args: argparse.Namespace
-             ) -> tuple[float, list[float]]:
+def _one_run(app: Any, env: dict[str, str], args: argparse.Namespace) -> RunFacts:
     if args.mode == "full":
         return run_full_sync(app, env, args.workers)
     return run_workers(env, args.workers)
@@ -264,10 +269,11 @@ def full_sync_rss(emu: EntraEmulator, users: int) -> None:
         app = create_app()
         upgrade_database(app)
         start_run(app, "full")
-        wall, rss = run_workers(env, 1)
+        run = run_workers(env, 1)
     pages = emu.audit.count(method="GET", path_re="^/users/delta$")
     print(f"full sync of an empty store against {users} Entra users: 1 worker, {pages} "
-          f"discovery pages, {wall:.1f} s, worker peak RSS {rss[0]:.0f} MB (goal <= 300 MB)")
+          f"discovery pages, {run.wall:.1f} s, worker peak RSS {run.rss_mb[0]:.0f} MB "
+          "(goal <= 300 MB)")
 
 
 def _sync_runs(emu: EntraEmulator, args: argparse.Namespace, env: dict[str, str],
@@ -288,24 +294,24 @@ def _sync_runs(emu: EntraEmulator, args: argparse.Namespace, env: dict[str, str]
                                   "enqueued them: users first, each group once after its "
                                   "users)" if args.mode == "direct" else ""))
     emu.audit.clear()
-    WORKER_CPU["s"], emulator_cpu = 0.0, time.process_time()
-    wall, rss = _one_run(app, env, args)
+    emulator_cpu = time.process_time()
+    run = _one_run(app, env, args)
     emulator_cpu = time.process_time() - emulator_cpu
-    print_timeline(emu, RUN_STARTED["at"])
+    print_timeline(emu, run.started_at)
     writes, throttled = len(emu.audit.writes()), emu.audit.count(status=429)
-    print(f"run 1: CPU per write: workers {1000 * WORKER_CPU['s'] / max(writes, 1):.2f} ms, "
+    print(f"run 1: CPU per write: workers {1000 * run.worker_cpu_s / max(writes, 1):.2f} ms, "
           f"emulator and bench {1000 * emulator_cpu / max(writes, 1):.2f} ms (a write's "
           f"share of the host at the quota: {1000 * (os.cpu_count() or 1) / rate:.1f} ms)")
     floor = u + g + math.ceil(m / 20)
     print(f"run 1: writes {writes} vs floor U+G+ceil(M/20) = {floor}: {writes / floor:.3f}x "
           f"(goal <= 1.05); 429 answers {throttled}")
-    print(f"run 1: wall {wall:.1f} s vs quota floor {floor / rate:.1f} s: "
-          f"{wall / (floor / rate):.2f}x (goal <= 1.2); failed objects {failed_objects(app)}; "
-          f"worker peak RSS {', '.join(f'{r:.0f}' for r in rss)} MB")
+    print(f"run 1: wall {run.wall:.1f} s vs quota floor {floor / rate:.1f} s: "
+          f"{run.wall / (floor / rate):.2f}x (goal <= 1.2); failed objects "
+          f"{failed_objects(app)}; worker peak RSS {', '.join(f'{r:.0f}' for r in run.rss_mb)} MB")
     emu.audit.clear()
     if args.mode == "direct":
         enqueue_everything(app)
-    wall, _ = _one_run(app, env, args)
+    wall = _one_run(app, env, args).wall
     reads = len(emu.audit.reads()) + emu.audit.count(kind="batch")
     kinds = Counter(re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "{id}", e.path)
                     for e in emu.audit.reads())
