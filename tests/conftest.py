@@ -157,6 +157,14 @@ def app(database_url: str, redis_url: str, tmp_path: Any) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def graph(entra: Any) -> Iterator[Any]:
+    """The Graph boundary on the emulator, for the tests of jobs/graph."""
+    from tests.test_graph_support import open_boundary
+
+    yield from open_boundary(entra)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -4,9 +4,6 @@ mixed item results classified by the one error table, 429 items retried one by o
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from jobs.graph import BadRequest, GraphBoundary, GroupsClient, NotFound, UsersClient
 from jobs.graph.batch import BatchRequest
@@ -14,11 +11,6 @@ from jobs.graph.batch_writes import run_batched
 from jobs.graph.errors import AmbiguousWrite, ObjectConflict, Throttled
 from tests.emulator.server import EntraEmulator
 from tests.test_graph_support import group_payload, open_boundary, user_payload
-
-
-@pytest.fixture
-def graph(entra: EntraEmulator) -> Iterator[GraphBoundary]:
-    yield from open_boundary(entra)
 
 
 def test_mixed_results_come_back_in_order_and_classified(entra: EntraEmulator,

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -33,11 +32,6 @@ from tests.test_graph_support import (
     token_requests,
     user_payload,
 )
-
-
-@pytest.fixture
-def graph(entra: EntraEmulator) -> Iterator[GraphBoundary]:
-    yield from open_boundary(entra)
 
 
 def test_token_with_client_secret(entra: EntraEmulator, graph: GraphBoundary) -> None:

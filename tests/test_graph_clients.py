@@ -3,8 +3,6 @@ look-ups with quotes, ObjectConflict linking, ambiguous creates, members 20 at a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from jobs.graph import (
@@ -20,14 +18,8 @@ from tests.emulator.server import EntraEmulator
 from tests.test_graph_support import (
     graph_requests,
     group_payload,
-    open_boundary,
     user_payload,
 )
-
-
-@pytest.fixture
-def graph(entra: EntraEmulator) -> Iterator[GraphBoundary]:
-    yield from open_boundary(entra)
 
 
 def test_user_create_update_delete(entra: EntraEmulator, graph: GraphBoundary) -> None:

@@ -24,14 +24,8 @@ from jobs.graph.delta import (
 )
 from jobs.graph.delta_mirror import DeltaMirror
 from tests.emulator.server import EntraEmulator
-from tests.test_graph_support import open_boundary
 
 SELECT = ["id", "userPrincipalName", "displayName", "jobTitle"]
-
-
-@pytest.fixture
-def graph(entra: EntraEmulator) -> Iterator[GraphBoundary]:
-    yield from open_boundary(entra)
 
 
 def delta_reads(entra: EntraEmulator) -> int:

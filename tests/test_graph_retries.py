@@ -4,7 +4,6 @@ of POST creates, 404 right after a create, hangs and resets."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,11 +23,6 @@ from tests.test_graph_support import (
     open_boundary,
     user_payload,
 )
-
-
-@pytest.fixture
-def graph(entra: EntraEmulator) -> Iterator[GraphBoundary]:
-    yield from open_boundary(entra)
 
 
 @pytest.mark.parametrize("retry_after, wait", [("2", 2.0), ("1.25", 1.25), (None, 0.0)])
