@@ -30,20 +30,16 @@ from typing import Any
 
 import httpx
 
+from tests.emulator.__main__ import read_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_subprocess() -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen([sys.executable, "-m", "tests.emulator", "--no-write-quota"],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    env: dict[str, str] = {}
     assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("#"):
-            break
-        name, _, value = line.strip().partition("=")
-        env[name] = value
-    return proc, env
+    return proc, read_env(proc.stdout)
 
 
 def get_token(env: dict[str, str]) -> str:

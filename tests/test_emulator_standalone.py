@@ -14,6 +14,8 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
 )
 from msgraph import GraphRequestAdapter, GraphServiceClient
 
+from tests.emulator.__main__ import read_env
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -24,13 +26,8 @@ def test_standalone_prints_env_and_serves(tmp_path: Path) -> None:
          "--verified-domain", "contoso.example", "--tls-dir", str(tmp_path)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
-        env: dict[str, str] = {}
         assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("#"):
-                break
-            name, _, value = line.strip().partition("=")
-            env[name] = value
+        env = read_env(proc.stdout)
         assert set(env) == {"SCIM2ENTRA_GRAPH_URL", "SCIM2ENTRA_AUTHORITY_URL",
                             "SCIM2ENTRA_CA_BUNDLE", "SCIM2ENTRA_TENANT_ID",
                             "SCIM2ENTRA_CLIENT_ID", "SCIM2ENTRA_CLIENT_SECRET"}

@@ -11,6 +11,7 @@ import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 
 from .server import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID, EntraEmulator
 
@@ -67,6 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         done.wait()
     emulator.stop()
     return 0
+
+
+def read_env(lines: Iterable[str]) -> dict[str, str]:
+    """What main() prints before its "# admin" line, as the SCIM2ENTRA_* variables (for
+    callers running the emulator as a process)."""
+    env: dict[str, str] = {}
+    for line in lines:
+        if line.startswith("#"):
+            break
+        name, _, value = line.strip().partition("=")
+        env[name] = value
+    return env
 
 
 if __name__ == "__main__":
