@@ -79,20 +79,29 @@ def redis_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[str]:
-    schema = f"s2e_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def pg_schema(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL schema, dropped afterwards; yields the URL of connections in it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     engine = create_engine(PG_URL)
     try:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:
         pytest.fail(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
-    # psycopg passes `options` to the server: every connection works inside the schema.
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    try:
+        # psycopg passes `options` to the server: every connection works inside the schema.
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    with pg_schema("s2e_test") as url:
+        yield url
 
 
 def _empty_tables(app: Flask) -> None:

@@ -8,12 +8,11 @@ cross-check that SQL and Python agree.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy import Engine, create_engine, insert, select
 from sqlalchemy.orm import Session
 
 from scim.errors import InvalidFilter, InvalidValue
@@ -21,7 +20,7 @@ from scim.filter import matches_resource, parse_filter
 from scim.index import index_rows
 from scim.query import order_by, page_window, where_clause
 from scim.schemas import ENTERPRISE_URN, GROUP, GROUP_URN, USER, USER_URN, ResourceType
-from tests.conftest import DIALECTS, PG_URL
+from tests.conftest import DIALECTS, pg_schema
 from webapp.extensions import db
 from webapp.models import Membership, ScimAttr, ScimGroup, ScimUser
 
@@ -107,22 +106,13 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield engine
         engine.dispose()
         return
-    schema = f"t_query_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}: {exc}")
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        _seed(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("t_query") as url:
+        engine = create_engine(url)
+        try:
+            _seed(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _ids(engine: Engine, rt: ResourceType, where: str) -> set[str]:
