@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from bench import cpu_account
+
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LUA = r"""
 counter = 0
@@ -82,13 +84,18 @@ def gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[by
     raise SystemExit(f"{target} did not start")
 
 
-def run_wrk(url: str, headers: dict[str, str], seconds: int, tmp: Path) -> tuple[float, float]:
+Run = tuple[float, float, dict[str, float]]  # req/s, p99 ms, CPU ms per request by group
+
+
+def run_wrk(url: str, headers: dict[str, str], seconds: int, tmp: Path, app_pid: int) -> Run:
     script = tmp / f"post-{uuid.uuid4().hex[:6]}.lua"
     header_lua = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
     script.write_text(f'run = "{uuid.uuid4().hex[:6]}"\npath = "{httpx.URL(url).path}"\n'
                       f"headers = {{}}\n{header_lua}headers = wrk.headers\n{LUA}")
+    before = cpu_account.snapshot(app_pid)
     out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(script),
                           url], capture_output=True, text=True, check=True).stdout
+    after = cpu_account.snapshot(app_pid)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise SystemExit(f"{url}: {non2xx.group(1)} failed requests\n{out}")
@@ -96,7 +103,8 @@ def run_wrk(url: str, headers: dict[str, str], seconds: int, tmp: Path) -> tuple
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     assert p99 is not None
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    return rps, float(p99.group(1)) * scale
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return rps, float(p99.group(1)) * scale, cpu_account.per_request(before, after, requests)
 
 
 def main() -> None:
@@ -136,13 +144,13 @@ def main() -> None:
             port = free_port()
             servers[name] = (gunicorn(target, port, env), f"http://127.0.0.1:{port}{path}",
                              {**headers, "Content-Type": "application/scim+json"})
-            run_wrk(servers[name][1], servers[name][2], 2, tmp)  # warm-up
+            run_wrk(servers[name][1], servers[name][2], 2, tmp, servers[name][0].pid)  # warm-up
         # Rounds alternate between the two, and medians are compared: a slow spell of the
         # machine (autovacuum, another process) then cannot land on one side only.
-        rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+        rounds: dict[str, list[Run]] = {name: [] for name in targets}
         for _ in range(args.rounds):
-            for name, (_, url, headers) in servers.items():
-                rounds[name].append(run_wrk(url, headers, args.seconds, tmp))
+            for name, (proc, url, headers) in servers.items():
+                rounds[name].append(run_wrk(url, headers, args.seconds, tmp, proc.pid))
     finally:
         for proc, _, _ in servers.values():
             proc.terminate()
@@ -151,23 +159,31 @@ def main() -> None:
             from jobs.queue import handle
 
             handle(app).queue.empty()  # the sync jobs the POSTs enqueued: nobody runs them
-    results = {name: (statistics.median(r for r, _ in runs),
-                      statistics.median(p for _, p in runs)) for name, runs in rounds.items()}
+    results = {name: (statistics.median(r for r, _, _ in runs),
+                      statistics.median(p for _, p, _ in runs),
+                      {group: statistics.median(cpu[group] for _, _, cpu in runs)
+                       for group in cpu_account.GROUPS})
+               for name, runs in rounds.items()}
     report(args.db, results)
     if schema:
         with create_engine(PG).begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-def report(db_kind: str, results: dict[str, tuple[float, float]]) -> None:
-    bare_rps, bare_p99 = results["bare insert"]
-    ours_rps, ours_p99 = results["scim2entra"]
+def report(db_kind: str, results: dict[str, Run]) -> None:
+    bare_rps, bare_p99, bare_cpu = results["bare insert"]
+    ours_rps, ours_p99, ours_cpu = results["scim2entra"]
     print(f"database: {db_kind}; gunicorn 2 sync workers; wrk 2 threads, 8 connections; "
           "medians of alternating rounds")
     print(f"bare insert      : {bare_rps:8.1f} req/s  p99 {bare_p99:6.1f} ms")
     print(f"scim2entra POST  : {ours_rps:8.1f} req/s  p99 {ours_p99:6.1f} ms")
     print(f"throughput ratio : {ours_rps / bare_rps:.2f}  (goal >= 0.70)")
     print(f"p99 goal < 50 ms : {'met' if ours_p99 < 50 else 'NOT met'}")
+    # Where each request's host CPU went: on a CPU-bound host this is what sets the ratio.
+    print("CPU ms/request   : " + "  ".join(f"{g:>8}" for g in (*cpu_account.GROUPS, "total")))
+    for name, cpu in (("bare insert", bare_cpu), ("scim2entra", ours_cpu)):
+        cells = [cpu[g] for g in cpu_account.GROUPS] + [sum(cpu.values())]
+        print(f"  {name:<15}: " + "  ".join(f"{c:8.2f}" for c in cells))
 
 
 if __name__ == "__main__":
