@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from jobs.queue import enqueue_sync
+from jobs.queue import enqueue_syncs
 from webapp.extensions import db
 from webapp.models import OutboxEntry
 
@@ -33,12 +33,8 @@ def record(change: Change) -> Change:
 
 def dispatch(changes: list[Change], app: Flask | None = None) -> int:
     """Enqueue one job per changed object; returns how many reached the queue."""
-    seen: set[tuple[str, str]] = set()
-    enqueued = 0
+    objects: dict[tuple[str, str], str | None] = {}
     for change in changes:
-        key = (change.kind, change.object_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        enqueued += enqueue_sync(change.kind, change.object_id, app, entra_id=change.entra_id)
-    return enqueued
+        objects.setdefault((change.kind, change.object_id), change.entra_id)
+    return enqueue_syncs([(kind, object_id, entra_id)
+                          for (kind, object_id), entra_id in objects.items()], app)

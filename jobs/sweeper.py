@@ -11,9 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from jobs.queue import enqueue_sync
+from jobs.queue import enqueue_syncs
 from webapp.extensions import db
 from webapp.models import OutboxEntry, utcnow
+
+SWEEP_BATCH = 1000  # objects per Redis round trip (jobs.queue.enqueue_syncs)
 
 
 def sweep(older_than: float = 60.0, limit: int = 10_000) -> int:
@@ -24,5 +26,6 @@ def sweep(older_than: float = 60.0, limit: int = 10_000) -> int:
         .where(OutboxEntry.done_at.is_(None), OutboxEntry.created_at <= cutoff)
         .group_by(OutboxEntry.kind, OutboxEntry.object_id)
         .limit(limit))
-    return sum(enqueue_sync(kind, object_id, entra_id=entra_id)
-               for kind, object_id, entra_id in rows)
+    objects = [(kind, object_id, entra_id) for kind, object_id, entra_id in rows]
+    return sum(enqueue_syncs(objects[start : start + SWEEP_BATCH])
+               for start in range(0, len(objects), SWEEP_BATCH))
