@@ -215,6 +215,25 @@ def test_redaction_patterns() -> None:
     assert "postgresql+psycopg://app:[redacted]@db/x" in clean and "x=1" in clean
 
 
+@pytest.mark.parametrize("raw, leaked", [
+    # One kind of secret per line, in unusual letter case: the words that let a pattern run
+    # (logs._PATTERNS) must find each on its own.
+    ("header BEARER abc.def-ghi", "abc.def-ghi"),
+    ("header basic\\u0020dXNlcjpwdw==", "dXNlcjpwdw"),
+    ("presented s2e_AbC-123 to us", "s2e_AbC-123"),
+    ("AUTHORIZATION='opaque-value'", "opaque-value"),
+    ("PASSWD : 'p1p2'", "p1p2"),
+    ('{"Password":"p3p4"}', "p3p4"),
+    ("Client_Assertion=eyJhbGci.x", "eyJhbGci.x"),
+    ("ACCESS_TOKEN: t0k3n", "t0k3n"),
+    ('{\\"client_secret\\": \\"s3cr3t\\"}', "s3cr3t"),
+    ("HTTPS://user:p4ss@host/path", "p4ss"),
+])
+def test_each_redaction_pattern_runs_on_its_own(raw: str, leaked: str) -> None:
+    assert leaked not in logs.redact(raw)
+    assert logs.REDACTED in logs.redact(raw)
+
+
 def test_logging_from_threads_keeps_lines_whole(captured: Any) -> None:
     log = logging.getLogger("scim2entra.test")
 
