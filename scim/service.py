@@ -125,7 +125,7 @@ def _all_or_nothing() -> Iterator[None]:
 
 
 def create(rt: ResourceType, body: dict[str, Any]) -> store.Row:
-    validated = validate_resource(rt, normalize_resource(rt, body))
+    validated = validate_resource(rt, normalize_resource(rt, body), normalized=True)
     if rt is USER:
         return _create_user(validated.doc, validated.password)
     with _all_or_nothing():
@@ -158,7 +158,8 @@ def replace(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: 
         row = get(rt, resource_id)
         check_version(row, if_match)
         existing = store.full_document(rt, row)
-        validated = validate_resource(rt, normalize_resource(rt, body), existing=existing)
+        validated = validate_resource(rt, normalize_resource(rt, body), existing=existing,
+                                      normalized=True)
         keep = rt is GROUP and "members" not in validated.doc
         row, changes = _save(rt, row, validated.doc, validated.password, keep_members=keep)
         _commit(changes)
@@ -174,7 +175,8 @@ def patch(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: st
         check_version(row, if_match)
         existing = store.full_document(rt, row)
         patched = apply_patch(rt, existing, operations)
-        validated = validate_resource(rt, normalize_resource(rt, patched), existing=existing)
+        validated = validate_resource(rt, normalize_resource(rt, patched), existing=existing,
+                                      normalized=True)
         if _unchanged(existing, validated.doc) and validated.password is None:
             db.session.rollback()
             return row
