@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 from jobs.outbox import Change
 from scim.index import index_rows
@@ -63,9 +64,43 @@ def insert_user(row: ScimUser, change: Change) -> None:
     if session.in_transaction():  # e.g. the token was just read: join, and commit with it
         session.connection().exec_driver_sql(_PG_INSERT, params)
         return
-    # Without the Session's own bookkeeping, which costs as much Python as the statement.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(_PG_INSERT, params)
+    _autocommit(params)
+
+
+def _autocommit(params: dict[str, Any]) -> None:
+    """Run the statement on a pooled connection in autocommit, through the driver alone.
+
+    SQLAlchemy's Connection (execution options, result object, isolation reset) costs twice
+    the driver's own Python per statement: 310 against 150 us of CPU for a `SELECT 1`. The
+    pool still hands out the connection (its idle ping, webapp/pool_ping.py), and errors come
+    out as SQLAlchemy's, a lost connection invalidated, as Connection would do.
+    """
+    dialect = db.engine.dialect
+    pooled = db.engine.raw_connection()
+    driver = pooled.driver_connection
+    assert driver is not None
+    try:
+        driver.autocommit = True  # the one statement commits itself
+        with driver.cursor() as cursor:
+            cursor.execute(_PG_INSERT, params)
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, driver, None):
+            pooled.invalidate(exc)
+        raise DBAPIError.instance(_PG_INSERT, params, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        _give_back(pooled, driver)
+
+
+def _give_back(pooled: Any, driver: Any) -> None:
+    """Back to the pool as the pool lent it: a connection left in autocommit would turn the
+    next request's transaction into separate commits."""
+    try:
+        if pooled.is_valid:
+            driver.autocommit = False
+    except db.engine.dialect.loaded_dbapi.Error as exc:  # a connection broken some other way
+        pooled.invalidate(exc)
+    finally:
+        pooled.close()
 
 
 def _user_values(row: ScimUser) -> dict[str, Any]:

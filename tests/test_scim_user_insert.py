@@ -118,6 +118,68 @@ def test_a_connection_killed_while_idle_is_replaced(pg_app: Any,
     assert scim.post("/Users", new_user(f"after-{tag}@example.com")).status_code == 201
 
 
+@pytest.fixture
+def one_connection_app(pg_schema_url: str, redis_url: str, tmp_path: Any) -> Iterator[Any]:
+    """PostgreSQL with a pool of one connection: every request gets the same one back."""
+    app = make_app(pg_schema_url, redis_url, str(tmp_path),
+                   SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    yield app
+    close_app(app)
+
+
+def _token_names(app: Any) -> set[str]:
+    from webapp.models import ScimToken
+
+    with app.app_context():
+        names = set(db.session.scalars(select(ScimToken.name)))
+        db.session.remove()
+    return names
+
+
+def test_the_pool_gets_its_connection_back_transactional(one_connection_app: Any) -> None:
+    """POST /Users runs in autocommit on the driver (scim/new_user.py); whether it succeeds
+    or fails, the connection must go back to the pool out of autocommit, or the next
+    request's rollback would leave its writes behind."""
+    from webapp.models import ScimToken
+    from webapp.tokens import create_token
+
+    app, tag = one_connection_app, uuid.uuid4().hex[:6]
+    with app.app_context():
+        scim = ScimClient(app.test_client(), create_token(f"one-{tag}"))
+    assert scim.get("/Users?count=0").status_code == 200  # the token is known: no read first
+    assert scim.post("/Users", new_user(f"a-{tag}@example.com")).status_code == 201
+    assert_error(scim.post("/Users", new_user(f"A-{tag}@example.com")), 409, "uniqueness")
+    before = _token_names(app)
+    with app.app_context():
+        db.session.add(ScimToken(name=f"rolled-back-{tag}", token_hash="x" * 64))
+        db.session.flush()
+        db.session.rollback()
+    assert _token_names(app) == before
+
+
+def test_a_connection_lost_mid_request_is_replaced(one_connection_app: Any) -> None:
+    """A connection dropped too recently for the idle ping fails one request (500, nothing
+    written) and is thrown away: the next request gets a new one."""
+    from webapp.tokens import create_token
+
+    app, tag = one_connection_app, uuid.uuid4().hex[:6]
+    with app.app_context():
+        scim = ScimClient(app.test_client(), create_token(f"lost-{tag}"))
+    assert scim.get("/Users?count=0").status_code == 200  # the token is known: no read first
+    with app.app_context():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.remove()
+    admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with admin.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    lost = scim.post("/Users", new_user(f"lost-{tag}@example.com"))
+    assert lost.status_code == 500 and lost.get_json()["status"] == "500"
+    assert scim.post("/Users", new_user(f"next-{tag}@example.com")).status_code == 201
+    assert scim.get(f'/Users?filter=userName eq "lost-{tag}@example.com"').get_json()[
+        "totalResults"] == 0
+
+
 def test_the_row_sets_every_column_the_orm_would_default() -> None:
     """The insert sends the unsaved row's values, bypassing the ORM's column defaults: a
     column with a default or NOT NULL that `new_user_row` leaves unset would arrive NULL
