@@ -117,12 +117,22 @@ def _number(value: Any) -> Leaf | None:
 
 def index_rows(resource_type: ResourceType, resource: dict[str, Any]) -> list[dict[str, Any]]:
     """The ScimAttr rows for `resource` (the SCIM JSON as the server returns it)."""
+    owner = {"resource_type": resource_type.name, "resource_id": resource.get("id"),
+             **_NO_VALUE}
+    return [{**owner, **leaf} for leaf in leaves(resource_type, resource)]
+
+
+def leaves(resource_type: ResourceType, resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """index_rows without the owner columns and with only the value column that is set:
+    the short form PostgreSQL receives as JSON (scim.store.PG_INDEX_FROM_JSON)."""
     rows: list[dict[str, Any]] = []
     for key, value in resource.items():
         for path, found in _attributes(resource_type, key, value):
             rows.extend(_attribute_rows(path, found))
-    owner = {"resource_type": resource_type.name, "resource_id": resource.get("id")}
-    return [{**owner, **row} for row in rows]
+    return rows
+
+
+_NO_VALUE: dict[str, Any] = {"value_str": None, "value_num": None, "value_bool": None}
 
 
 def _attributes(
@@ -172,13 +182,11 @@ def _element_rows(attribute: Attribute, base: str, elem: int, item: Any) -> list
 def _row(path: str, elem: int, leaf: Leaf | None) -> list[dict[str, Any]]:
     if leaf is None:
         return []
-    return [{
-        "path": path,
-        "elem": elem,
-        "value_str": leaf.value_str,
-        "value_num": leaf.value_num,
-        "value_bool": leaf.value_bool,
-    }]
+    if leaf.value_str is not None:
+        return [{"path": path, "elem": elem, "value_str": leaf.value_str}]
+    if leaf.value_num is not None:
+        return [{"path": path, "elem": elem, "value_num": leaf.value_num}]
+    return [{"path": path, "elem": elem, "value_bool": leaf.value_bool}]
 
 
 __all__ = [
@@ -189,6 +197,7 @@ __all__ = [
     "clip",
     "fold",
     "index_rows",
+    "leaves",
     "normalise",
     "to_bool",
 ]

@@ -18,9 +18,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from jobs.outbox import Change
-from scim.index import index_rows
 from scim.schemas import USER
-from scim.store import PG_INDEX_FROM_JSON, document, index_json, reindex
+from scim.store import PG_INDEX_FROM_JSON, document, index_params, reindex
 from webapp.extensions import db
 from webapp.models import OutboxEntry, ScimUser, UTCDateTime
 
@@ -60,7 +59,7 @@ def insert_user(row: ScimUser, change: Change) -> None:
         reindex(USER, row, fresh=True)
         connection.execute(insert(OutboxEntry.__table__), _outbox_values(row, change))
         return
-    params = _pg_params(row, change, index_rows(USER, document(USER, row, [])))
+    params = _pg_params(row, change, index_params(USER, document(USER, row, [])))
     if session.in_transaction():  # e.g. the token was just read: join, and commit with it
         session.connection().exec_driver_sql(_PG_INSERT, params)
         return
@@ -112,7 +111,7 @@ def _outbox_values(row: ScimUser, change: Change) -> dict[str, Any]:
             "entra_id": change.entra_id, "created_at": row.created}
 
 
-def _pg_params(row: ScimUser, change: Change, attrs: list[dict[str, Any]]) -> dict[str, Any]:
+def _pg_params(row: ScimUser, change: Change, index: dict[str, Any]) -> dict[str, Any]:
     """Parameters bound as the ORM would: JSON as json.dumps text, datetimes as naive UTC."""
     params = _user_values(row)
     params["data"] = json.dumps(row.data)
@@ -121,5 +120,5 @@ def _pg_params(row: ScimUser, change: Change, attrs: list[dict[str, Any]]) -> di
     for key, value in _outbox_values(row, change).items():
         params[_OUTBOX_PARAMS[key]] = value
     params[_OUTBOX_PARAMS["created_at"]] = params["created"]
-    params["index_rows"] = index_json(attrs)
+    params.update(index)
     return params
