@@ -165,6 +165,11 @@ def main() -> None:
                        for group in cpu_account.GROUPS})
                for name, runs in rounds.items()}
     report(args.db, results)
+    # Each round's pair ran back to back: the spread of their ratios shows the machine's noise.
+    pairs = sorted(o[0] / b[0] for b, o in zip(rounds["bare insert"], rounds["scim2entra"],
+                                               strict=True))
+    print(f"ratio per round  : min {pairs[0]:.2f}  median {statistics.median(pairs):.2f}  "
+          f"max {pairs[-1]:.2f}  ({len(pairs)} rounds)")
     if schema:
         with create_engine(PG).begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

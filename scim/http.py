@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from scim.errors import InvalidSyntax, PayloadTooLarge, ScimError
+from scim.json_text import dumps_bytes
 
 log = logging.getLogger(__name__)
 SCIM_JSON = "application/scim+json"
@@ -19,7 +20,7 @@ SCIM_JSON = "application/scim+json"
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None
                   ) -> Response:
     # RFC 7644 §3.1: responses are application/scim+json.
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
+    return Response(dumps_bytes(body), status=status,
                     headers=headers or {}, content_type=SCIM_JSON)
 
 

@@ -10,7 +10,6 @@ its index and its outbox row commit together or not at all.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import insert
@@ -18,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from jobs.outbox import Change
+from scim.json_text import dumps
 from scim.schemas import USER
 from scim.store import PG_INDEX_FROM_JSON, document, index_params, reindex
 from webapp.extensions import db
@@ -112,9 +112,9 @@ def _outbox_values(row: ScimUser, change: Change) -> dict[str, Any]:
 
 
 def _pg_params(row: ScimUser, change: Change, index: dict[str, Any]) -> dict[str, Any]:
-    """Parameters bound as the ORM would: JSON as json.dumps text, datetimes as naive UTC."""
+    """Parameters bound as the ORM would: JSON as text, datetimes as naive UTC."""
     params = _user_values(row)
-    params["data"] = json.dumps(row.data)
+    params["data"] = dumps(row.data)
     params.update({key: _UTC.process_bind_param(params[key], _DIALECT)
                    for key in ("created", "last_modified")})
     for key, value in _outbox_values(row, change).items():

@@ -5,7 +5,6 @@ No HTTP and no SCIM rules here beyond what the tables need; callers own the tran
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -15,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, delete, func, insert, select
 
 from scim.index import index_rows, leaves
+from scim.json_text import dumps
 from scim.schemas import GROUP, USER, ResourceType
 from webapp.extensions import db
 from webapp.models import Membership, ScimAttr, ScimGroup, ScimUser, utcnow
@@ -176,10 +176,11 @@ def reindex(rt: ResourceType, row: Row, *, fresh: bool = False) -> None:
 
 # One short, constant statement: psycopg prepares it once, where a multi-row VALUES list is
 # re-parsed on every request (1.4 ms for 35 rows). The rows travel as one JSON array
-# (PostgreSQL docs 9.16, json_to_recordset): json.dumps is C, where psycopg dumps seven array
-# parameters in Python. The owner is a parameter of its own and a key left out is NULL, so the
-# JSON holds only path, elem and the one value. In psycopg's parameter style
-# (Connection.exec_driver_sql); POST /Users embeds it in its one statement (scim/new_user.py).
+# (PostgreSQL docs 9.16, json_to_recordset), dumped in C (scim/json_text.py), where psycopg
+# dumps seven array parameters in Python. The owner is a parameter of its own and a key left
+# out is NULL, so the JSON holds only path, elem and the one value. In psycopg's parameter
+# style (Connection.exec_driver_sql); POST /Users embeds it in its one statement
+# (scim/new_user.py).
 PG_INDEX_FROM_JSON = (
     "INSERT INTO scim_attr (resource_type, resource_id, path, elem, value_str, value_num, "
     "value_bool) SELECT %(index_type)s, %(index_id)s, path, elem, value_str, "
@@ -192,7 +193,7 @@ PG_INDEX_FROM_JSON = (
 def index_params(rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
     """The parameters of PG_INDEX_FROM_JSON for `doc` (numbers are finite: scim.index)."""
     return {"index_type": rt.name, "index_id": doc["id"],
-            "index_rows": json.dumps(leaves(rt, doc))}
+            "index_rows": dumps(leaves(rt, doc))}
 
 
 def member_types(ids: Iterable[str]) -> dict[str, str]:
