@@ -25,9 +25,9 @@ elem 0; each element of a multi-valued attribute its position in the list.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from scim.filter_ast import SCHEMAS_ATTRIBUTE, resolve
 from scim.schemas import Attribute, ResolvedPath, ResourceType
@@ -37,11 +37,12 @@ MAX_BYTES = 2000
 NOT_INDEXED = frozenset({"members", "groups"})
 STRING_TYPES = frozenset({"string", "reference", "binary", "dateTime"})
 NUMBER_TYPES = frozenset({"integer", "decimal"})
+PLAIN_TEXT_TYPES = frozenset({"string", "reference", "binary"})  # compared as (folded) text
 
 
-@dataclass(frozen=True)
-class Leaf:
-    """A normalised value: exactly one of the three is set."""
+class Leaf(NamedTuple):
+    """A normalised value: exactly one of the three is set (a tuple: a user's index makes
+    35 of them, a quarter the cost of frozen dataclasses)."""
 
     value_str: str | None = None
     value_num: float | None = None
@@ -85,6 +86,8 @@ def fold(attribute: Attribute, text: str) -> str:
 
 def normalise(attribute: Attribute, value: Any) -> Leaf | None:
     """The index form of one simple value of `attribute`, or None when it is unassigned."""
+    if type(value) is str and value and attribute.type in PLAIN_TEXT_TYPES:  # most values
+        return Leaf(clip(fold(attribute, value)))
     if value is None or value == "" or isinstance(value, (dict, list)):
         return None
     kind = attribute.type
@@ -128,7 +131,7 @@ def leaves(resource_type: ResourceType, resource: dict[str, Any]) -> list[dict[s
     rows: list[dict[str, Any]] = []
     for key, value in resource.items():
         for path, found in _attributes(resource_type, key, value):
-            rows.extend(_attribute_rows(path, found))
+            _attribute_rows(path, found, rows)
     return rows
 
 
@@ -151,42 +154,46 @@ def _attributes(
     return [(path, value)]
 
 
-def _attribute_rows(path: ResolvedPath, value: Any) -> list[dict[str, Any]]:
+def _attribute_rows(path: ResolvedPath, value: Any, rows: list[dict[str, Any]]) -> None:
+    """Append the rows of one attribute's value to `rows`."""
     attribute = path.attribute
     if attribute.name.lower() in NOT_INDEXED or attribute.returned == "never":
-        return []
+        return
     base = path.canonical.lower()
-    values = value if attribute.multi_valued and isinstance(value, list) else [value]
-    rows: list[dict[str, Any]] = []
+    values = value if attribute.multi_valued and isinstance(value, list) else (value,)
     for elem, item in enumerate(values):
         if attribute.type == "complex":
-            rows.extend(_element_rows(attribute, base, elem, item))
+            _element_rows(attribute, base, elem, item, rows)
         else:
-            rows.extend(_row(base, elem, normalise(attribute, item)))
-    return rows
+            _add_row(rows, base, elem, normalise(attribute, item))
 
 
-def _element_rows(attribute: Attribute, base: str, elem: int, item: Any) -> list[dict[str, Any]]:
+def _element_rows(attribute: Attribute, base: str, elem: int, item: Any,
+                  rows: list[dict[str, Any]]) -> None:
     """Rows for one value of a complex attribute: one per sub-attribute that has a value."""
     if not isinstance(item, dict):
         # A bare value where an object belongs (e.g. Entra's manager string): its "value".
         item = {"value": item} if attribute.sub("value") is not None else {}
-    rows: list[dict[str, Any]] = []
     for key, sub_value in item.items():
         sub = attribute.sub(key)
         if sub is not None:
-            rows.extend(_row(f"{base}.{sub.name.lower()}", elem, normalise(sub, sub_value)))
-    return rows
+            _add_row(rows, _sub_path(base, sub.name), elem, normalise(sub, sub_value))
 
 
-def _row(path: str, elem: int, leaf: Leaf | None) -> list[dict[str, Any]]:
+@lru_cache(maxsize=4096)  # schema-defined names only: `sub` found the sub-attribute
+def _sub_path(base: str, sub_name: str) -> str:
+    return f"{base}.{sub_name.lower()}"
+
+
+def _add_row(rows: list[dict[str, Any]], path: str, elem: int, leaf: Leaf | None) -> None:
     if leaf is None:
-        return []
+        return
     if leaf.value_str is not None:
-        return [{"path": path, "elem": elem, "value_str": leaf.value_str}]
-    if leaf.value_num is not None:
-        return [{"path": path, "elem": elem, "value_num": leaf.value_num}]
-    return [{"path": path, "elem": elem, "value_bool": leaf.value_bool}]
+        rows.append({"path": path, "elem": elem, "value_str": leaf.value_str})
+    elif leaf.value_num is not None:
+        rows.append({"path": path, "elem": elem, "value_num": leaf.value_num})
+    else:
+        rows.append({"path": path, "elem": elem, "value_bool": leaf.value_bool})
 
 
 __all__ = [
