@@ -4,7 +4,7 @@ A SCIM write commits its outbox row together with the resource (jobs/outbox.py),
 the queue afterwards is only a wake-up call. Its Redis round trips (about a fifth of a
 POST /Users under load) need not hold a gunicorn worker: each process runs one daemon thread
 that takes the committed changes in order and enqueues them (jobs.outbox.dispatch), those
-of a burst together: it lingers LINGER seconds after the first, then sends all it has in one
+of a burst together: during a burst it lingers LINGER seconds, then sends all it has in one
 Redis round trip (jobs.queue.enqueue_syncs).
 
 Nothing acknowledged depends on this thread. A change that never reaches Redis (Redis down,
@@ -35,7 +35,7 @@ EXTENSION = "scim2entra.dispatcher"
 BACKLOG_MAX = 10_000  # changes; past this (Redis down for long) the sweeper has them
 EXIT_WAIT = 2.0  # seconds the backlog may take at interpreter exit
 IDLE_EXIT = 5.0  # seconds without work before the thread ends
-LINGER = 0.01  # seconds the thread waits for more writes before enqueuing (tests: none)
+LINGER = 0.05  # seconds the thread waits for more writes during a burst (tests: none)
 BATCH_MAX = 200  # writes enqueued in one Redis round trip
 
 
@@ -53,6 +53,7 @@ class Dispatcher:
         self._running_in: int | None = None  # the pid whose thread is running, if any
         self._backlog: queue.Queue[list[Change]] = queue.Queue(BACKLOG_MAX)
         self._dropping = False
+        self._bursting = False  # the last batch held more than one write
         _LIVE.add(self)
 
     def submit(self, changes: list[Change]) -> None:
@@ -109,12 +110,15 @@ class Dispatcher:
                     backlog.task_done()
 
     def _gather(self, backlog: queue.Queue[list[Change]]) -> list[list[Change]]:
-        """The writes committed while the thread lingers: one Redis round trip for them all.
+        """The writes committed meanwhile: one Redis round trip for them all.
 
+        While writes come in bursts (the last batch held more than one), the thread lingers
+        LINGER seconds first, so a batch holds several: an enqueue costs 0.55 ms of CPU
+        alone and 0.15 ms in a batch of 16. A write after a quiet spell goes at once.
         Sleeping rather than waiting on the backlog keeps a burst from waking the thread
         once per write (each wake-up takes the GIL from a request).
         """
-        if not self.wait:
+        if self._bursting and not self.wait:
             time.sleep(LINGER)
         more: list[list[Change]] = []
         while len(more) < BATCH_MAX:
@@ -122,6 +126,7 @@ class Dispatcher:
                 more.append(backlog.get_nowait())
             except queue.Empty:
                 break
+        self._bursting = bool(more)
         return more
 
 
