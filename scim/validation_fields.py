@@ -30,6 +30,10 @@ class _Typed(fields.Field):
             raise ValidationError(f"Not a valid {self.expected}.")
         return value
 
+    def _validate(self, value: Any) -> None:
+        if self.validators:  # marshmallow builds an `And` of none for every value otherwise
+            super()._validate(value)
+
 
 class Boolean(_Typed):
     """RFC 7643 §2.3.2: JSON true or false (not 1, not "yes")."""
@@ -113,6 +117,10 @@ class MultiValued(fields.List):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         return super()._deserialize(value if isinstance(value, list) else [value], attr, data,
                                     **kwargs)
+
+    def _validate(self, value: Any) -> None:
+        if self.validators:  # as in _Typed
+            super()._validate(value)
 
 
 _SIMPLE: dict[str, type[fields.Field]] = {
