@@ -4,7 +4,7 @@ A SCIM write commits its outbox row together with the resource (jobs/outbox.py),
 the queue afterwards is only a wake-up call. Its Redis round trips (about a fifth of a
 POST /Users under load) need not hold a gunicorn worker: each process runs one daemon thread
 that takes the committed changes in order and enqueues them (jobs.outbox.dispatch), those
-of a burst together: during a burst it lingers LINGER seconds, then sends all it has in one
+of a burst together: when busy it lingers LINGER seconds, then sends all it has in one
 Redis round trip (jobs.queue.enqueue_syncs).
 
 Nothing acknowledged depends on this thread. A change that never reaches Redis (Redis down,
@@ -24,6 +24,7 @@ import queue
 import threading
 import time
 import weakref
+from collections.abc import Callable
 
 from flask import Flask, current_app
 
@@ -35,7 +36,8 @@ EXTENSION = "scim2entra.dispatcher"
 BACKLOG_MAX = 10_000  # changes; past this (Redis down for long) the sweeper has them
 EXIT_WAIT = 2.0  # seconds the backlog may take at interpreter exit
 IDLE_EXIT = 5.0  # seconds without work before the thread ends
-LINGER = 0.05  # seconds the thread waits for more writes during a burst (tests: none)
+LINGER = 0.05  # seconds the thread waits for more writes when busy (tests: none)
+BUSY_RATE = 50  # writes per second and process from which the thread lingers
 BATCH_MAX = 200  # writes enqueued in one Redis round trip
 
 
@@ -53,7 +55,7 @@ class Dispatcher:
         self._running_in: int | None = None  # the pid whose thread is running, if any
         self._backlog: queue.Queue[list[Change]] = queue.Queue(BACKLOG_MAX)
         self._dropping = False
-        self._bursting = False  # the last batch held more than one write
+        self._rate = _Rate()
         _LIVE.add(self)
 
     def submit(self, changes: list[Change]) -> None:
@@ -112,13 +114,13 @@ class Dispatcher:
     def _gather(self, backlog: queue.Queue[list[Change]]) -> list[list[Change]]:
         """The writes committed meanwhile: one Redis round trip for them all.
 
-        While writes come in bursts (the last batch held more than one), the thread lingers
-        LINGER seconds first, so a batch holds several: an enqueue costs 0.55 ms of CPU
-        alone and 0.15 ms in a batch of 16. A write after a quiet spell goes at once.
-        Sleeping rather than waiting on the backlog keeps a burst from waking the thread
-        once per write (each wake-up takes the GIL from a request).
+        While this process takes BUSY_RATE writes a second or more (a provisioning cycle),
+        the thread lingers LINGER seconds first, so a batch holds several: an enqueue costs
+        0.55 ms of CPU alone and 0.15 ms in a batch of 16. Below that rate a write goes at
+        once, its sync not delayed. Sleeping rather than waiting on the backlog keeps a
+        burst from waking the thread once per write (each wake-up takes the GIL).
         """
-        if self._bursting and not self.wait:
+        if self._rate.busy() and not self.wait:
             time.sleep(LINGER)
         more: list[list[Change]] = []
         while len(more) < BATCH_MAX:
@@ -126,8 +128,28 @@ class Dispatcher:
                 more.append(backlog.get_nowait())
             except queue.Empty:
                 break
-        self._bursting = bool(more)
+        self._rate.count(1 + len(more))
         return more
+
+
+class _Rate:
+    """Writes per second, over the last whole second: is this process busy?"""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started = clock()
+        self._counted = 0
+        self._busy = False
+
+    def count(self, writes: int) -> None:
+        self._counted += writes
+
+    def busy(self) -> bool:
+        now = self._clock()
+        if now - self._started >= 1.0:
+            self._busy = self._counted / (now - self._started) >= BUSY_RATE
+            self._started, self._counted = now, 0
+        return self._busy
 
 
 _LIVE: weakref.WeakSet[Dispatcher] = weakref.WeakSet()

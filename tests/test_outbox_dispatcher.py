@@ -128,3 +128,19 @@ def test_a_forked_child_starts_its_own_thread(app: Any) -> None:
     dispatcher.submit([Change("user", child, "upsert")])
     assert dispatcher.flush(timeout=10)
     assert _queued(app) == [sync_job_id("user", parent), sync_job_id("user", child)]
+
+
+def test_the_thread_lingers_only_while_the_process_is_busy() -> None:
+    """Below BUSY_RATE a write is enqueued at once; at or above it, batches gather."""
+    now = [100.0]
+    rate = dispatcher_module._Rate(clock=lambda: now[0])
+    rate.count(dispatcher_module.BUSY_RATE - 1)
+    now[0] += 1.0
+    assert not rate.busy()  # a second with fewer writes than BUSY_RATE
+    rate.count(dispatcher_module.BUSY_RATE * 2)
+    now[0] += 0.5
+    assert not rate.busy()  # the second is not over: the last verdict stands
+    now[0] += 0.5
+    assert rate.busy()
+    now[0] += 1.0
+    assert not rate.busy()  # a quiet second ends it
