@@ -29,7 +29,6 @@ from jobs.graph import (
 from jobs.graph.boundary import GraphBoundary
 from jobs.graph.pacing import Pacer, TokenBucketPacer
 from jobs.graph.redis_pacer import RedisTokenBucket, bucket_key
-from jobs.queue import handle
 from jobs.queue import handle as queue_handle
 from mappings import MappingEngine, ProviderContext
 
@@ -94,7 +93,7 @@ class SyncContext:
         """From the copy every worker shares in Redis, else from Graph (then shared): one
         read per ten minutes for the whole deployment, not one per worker process."""
         key = domains_key(str(self.settings.get("QUEUE_NAME")))
-        redis = handle().redis
+        redis = queue_handle().redis
         try:
             shared = redis.get(key)
         except (RedisError, OSError):
