@@ -14,17 +14,14 @@ from typing import Any
 import orjson
 
 
-def dumps(value: Any) -> str:
-    """`value` as compact JSON text, non-ASCII characters as they are."""
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False)
-
-
 def dumps_bytes(value: Any) -> bytes:
-    """`dumps` as UTF-8 bytes, for a response body."""
+    """`value` as compact UTF-8 JSON, non-ASCII characters as they are (a response body)."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
         return json.dumps(value, ensure_ascii=False).encode()
+
+
+def dumps(value: Any) -> str:
+    """`dumps_bytes` as text, for a JSON parameter of a statement."""
+    return dumps_bytes(value).decode()
