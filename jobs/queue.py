@@ -25,6 +25,8 @@ SYNC_JOB = "jobs.tasks.sync_object"
 # Jobs wait this long for a worker before RQ drops them; the outbox makes them re-appear.
 JOB_TTL = 24 * 3600
 FAILURE_TTL = 7 * 24 * 3600  # a failed job stays visible (dashboard, `rq info`) for a week
+# A sync job, one by one (enqueue_sync) or in a batch (enqueue_syncs): no result kept.
+SYNC_OPTIONS: dict[str, Any] = {"ttl": JOB_TTL, "result_ttl": 0, "failure_ttl": FAILURE_TTL}
 
 
 class QueueHandle:
@@ -101,8 +103,7 @@ def enqueue_sync(kind: str, object_id: str, app: Flask | None = None,
         for job_id in (sync_job_id(kind, object_id), follow_job_id(kind, object_id)):
             try:
                 queue.enqueue(SYNC_JOB, kind, object_id, entra_id, job_id=job_id,
-                              unique=True, ttl=JOB_TTL, result_ttl=0,
-                              failure_ttl=FAILURE_TTL)
+                              unique=True, **SYNC_OPTIONS)
                 return True
             except DuplicateJobError:
                 if _status(queue, job_id) in _NOT_STARTED:
@@ -134,12 +135,11 @@ def enqueue_syncs(objects: list[tuple[str, str, str | None]], app: Flask | None 
         script = scripts.get_unique_enqueue_script(queue.connection)
         for kind, object_id, entra_id in objects:
             job = queue.create_job(SYNC_JOB, args=(kind, object_id, entra_id),
-                                   job_id=sync_job_id(kind, object_id), ttl=JOB_TTL,
-                                   result_ttl=0, failure_ttl=FAILURE_TTL,
-                                   status=JobStatus.QUEUED)
+                                   job_id=sync_job_id(kind, object_id),
+                                   status=JobStatus.QUEUED, **SYNC_OPTIONS)
             queue._prepare_for_queue(job)  # origin, enqueued_at, timeout: as enqueue() does
             script(keys=[job.key, queue.key], client=pipe,
-                   args=[job.id, "R", JOB_TTL, *scripts._build_hset_args(job)])
+                   args=[job.id, "R", job.ttl, *scripts._build_hset_args(job)])
         saved = pipe.execute()[1:]
     except (RedisError, OSError) as exc:
         log.warning("queue unreachable, each of %d objects stays in the outbox: %s",
