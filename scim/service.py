@@ -22,7 +22,7 @@ from scim.new_user import insert_user
 from scim.normalize import normalize_patch, normalize_resource
 from scim.patch import apply_patch
 from scim.schemas import GROUP, USER, ResourceType
-from scim.validation import validate_resource
+from scim.validation import ValidatedResource, validate_resource
 from webapp.extensions import db
 from webapp.models import ScimGroup, SyncState
 
@@ -124,8 +124,15 @@ def _all_or_nothing() -> Iterator[None]:
         raise
 
 
+def _validated(rt: ResourceType, body: Any, existing: dict[str, Any] | None = None
+               ) -> ValidatedResource:
+    """A body (or a PATCH result) normalised for the clients' quirks, then validated."""
+    return validate_resource(rt, normalize_resource(rt, body), existing=existing,
+                             normalized=True)
+
+
 def create(rt: ResourceType, body: dict[str, Any]) -> store.Row:
-    validated = validate_resource(rt, normalize_resource(rt, body), normalized=True)
+    validated = _validated(rt, body)
     if rt is USER:
         return _create_user(validated.doc, validated.password)
     with _all_or_nothing():
@@ -158,8 +165,7 @@ def replace(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: 
         row = get(rt, resource_id)
         check_version(row, if_match)
         existing = store.full_document(rt, row)
-        validated = validate_resource(rt, normalize_resource(rt, body), existing=existing,
-                                      normalized=True)
+        validated = _validated(rt, body, existing)
         keep = rt is GROUP and "members" not in validated.doc
         row, changes = _save(rt, row, validated.doc, validated.password, keep_members=keep)
         _commit(changes)
@@ -175,8 +181,7 @@ def patch(rt: ResourceType, resource_id: str, body: dict[str, Any], if_match: st
         check_version(row, if_match)
         existing = store.full_document(rt, row)
         patched = apply_patch(rt, existing, operations)
-        validated = validate_resource(rt, normalize_resource(rt, patched), existing=existing,
-                                      normalized=True)
+        validated = _validated(rt, patched, existing)
         if _unchanged(existing, validated.doc) and validated.password is None:
             db.session.rollback()
             return row
