@@ -35,7 +35,6 @@ from scim.schemas import Attribute, ResolvedPath, ResourceType
 MAX_CHARS = 1024  # ScimAttr.value_str is String(1024)
 MAX_BYTES = 2000
 NOT_INDEXED = frozenset({"members", "groups"})
-STRING_TYPES = frozenset({"string", "reference", "binary", "dateTime"})
 NUMBER_TYPES = frozenset({"integer", "decimal"})
 PLAIN_TEXT_TYPES = frozenset({"string", "reference", "binary"})  # compared as (folded) text
 

@@ -29,7 +29,8 @@ _OUTBOX_PARAMS = {name: f"outbox_{name}" for name in _OUTBOX_COLUMNS}
 
 
 def _pg_insert() -> str:
-    """The statement in psycopg's own parameter style, for Connection.exec_driver_sql."""
+    """The statement in psycopg's own parameter style: sent by the driver's cursor, or by
+    Connection.exec_driver_sql inside an open transaction."""
     user_values = ", ".join(
         f"CAST(%({name})s AS json)" if name == "data" else f"%({name})s"
         for name in _USER_COLUMNS)
